@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Keyed fingerprints.  A fingerprint is BLAKE2b-256 (libsodium
+ * crypto_generichash) keyed with the organisation's 32-byte secret, over
+ * category || 0x00 || normalized value.  Equal values under the same key give
+ * equal fingerprints across files, runs and hosts; without the key a
+ * fingerprint cannot be tested against candidate values.  Anyone holding the
+ * key can do exactly that, so the key is guarded like a password.
+ *
+ * Key file format: one line, "speurneus-key-v1 " followed by 64 lower-case
+ * hex digits and a newline.  Files are created with mode 0600.
+ *
+ * key_id = first 8 hex digits of the keyed BLAKE2b-256 of the fixed label
+ * "speurneus key id v1", so reports made with different keys are never
+ * confused.
+ */
+#ifndef SPEURNEUS_KEY_H
+#define SPEURNEUS_KEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SN_KEY_BYTES 32
+
+typedef struct sn_key {
+	uint8_t k[SN_KEY_BYTES];
+	char id[9]; /* 8 hex digits + NUL */
+} sn_key;
+
+/* Initialise libsodium; safe to call many times. 0 or SN_EIO. */
+int sn_crypto_init(void);
+
+/* Create a new random key file at `path` (mode 0600, fails with SN_EIO if
+ * the file exists).  Fills *out when out is not NULL. */
+int sn_key_create(sn_key *out, const char *path);
+
+/* Load a key file. SN_ENOTFOUND, SN_EIO or SN_EFORMAT on failure. A key file
+ * readable by group or others is accepted but *insecure is set to 1. */
+int sn_key_load(sn_key *out, const char *path, int *insecure);
+
+/* $XDG_CONFIG_HOME/speurneus/key, else $HOME/.config/speurneus/key. */
+int sn_key_default_path(char *buf, size_t n);
+
+/* Load the per-user default key, creating it (and its directory, 0700) when
+ * missing; *created tells which happened. */
+int sn_key_load_or_create_default(sn_key *out, int *created, char *path_out,
+				  size_t path_n);
+
+/* out = keyed BLAKE2b-256(category || 0 || value). Thread-safe. */
+void sn_fingerprint(const sn_key *k, const char *category, const char *value,
+		    size_t n, uint8_t out[32]);
+
+/* Set k->id from k->k. */
+void sn_key_compute_id(sn_key *k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

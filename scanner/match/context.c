@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Keyword windows and tabular layout (see context.h).
+ *
+ * Keywords are compared as word sequences, not substrings, so "bel" never
+ * fires inside "label" and "ras" never inside "gras"; compound headers such as
+ * "klant_bsn" or "telefoonnummer mobiel" still match because their words are
+ * compared one by one.
+ */
+#include "match/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t sn_token_hash(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline int is_word_byte(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c >= 0x80;
+}
+
+size_t sn_tokenize(const char *text, size_t n, char *scratch, sn_token *out, size_t max)
+{
+	size_t nt = 0, i = 0;
+	while (i < n && nt < max) {
+		while (i < n && !is_word_byte((uint8_t)text[i]))
+			i++;
+		if (i >= n)
+			break;
+		size_t start = i;
+		while (i < n && is_word_byte((uint8_t)text[i])) {
+			uint8_t c = (uint8_t)text[i];
+			scratch[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+			i++;
+		}
+		out[nt].p = scratch + start;
+		out[nt].n = i - start;
+		out[nt].hash = sn_token_hash(out[nt].p, out[nt].n);
+		nt++;
+	}
+	return nt;
+}
+
+static int seq_at(const sn_wordseq *w, const sn_token *t, size_t nt, size_t at)
+{
+	if (w->ntok == 0 || at + w->ntok > nt)
+		return 0;
+	for (size_t k = 0; k < w->ntok; k++) {
+		size_t len = strlen(w->tok[k]);
+		if (t[at + k].n != len || memcmp(t[at + k].p, w->tok[k], len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+int sn_wordlist_find(const sn_wordlist *l, const sn_token *t, size_t nt)
+{
+	for (size_t i = 0; i < nt; i++) {
+		for (size_t k = 0; k < l->n; k++) {
+			if (seq_at(&l->v[k], t, nt, i))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void sn_table_clear(sn_table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		free(t->headers[i]);
+		free(t->htok[i]);
+	}
+	free(t->scratch);
+	memset(t, 0, sizeof *t);
+}
+
+/* Number of `d` outside double quotes in line[0..n). */
+static size_t count_delims(const char *line, size_t n, char d)
+{
+	size_t c = 0;
+	int q = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (line[i] == '"')
+			q = !q;
+		else if (line[i] == d && !q)
+			c++;
+	}
+	return c;
+}
+
+static size_t line_len(const char *p, size_t n)
+{
+	const char *nl = memchr(p, '\n', n);
+	size_t l = nl ? (size_t)(nl - p) : n;
+	if (l > 0 && p[l - 1] == '\r')
+		l--;
+	return l;
+}
+
+static int looks_like_header_cell(const char *c, size_t n)
+{
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = (uint8_t)c[i];
+		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80 || b == '_')
+			return 1;
+	}
+	return 0;
+}
+
+static void trim_cell(const char **c, size_t *n)
+{
+	while (*n && (**c == ' ' || **c == '\t')) {
+		(*c)++;
+		(*n)--;
+	}
+	while (*n && ((*c)[*n - 1] == ' ' || (*c)[*n - 1] == '\t'))
+		(*n)--;
+	if (*n >= 2 && (*c)[0] == '"' && (*c)[*n - 1] == '"') {
+		(*c)++;
+		*n -= 2;
+	}
+}
+
+void sn_table_detect(sn_table *t, const char *data, size_t len)
+{
+	static const char delims[] = { ',', ';', '\t', '|' };
+	sn_table_clear(t);
+	if (len == 0)
+		return;
+	size_t hl = line_len(data, len < SN_TABLE_MAX_HEADER ? len : SN_TABLE_MAX_HEADER);
+	if (hl == len && len >= SN_TABLE_MAX_HEADER)
+		return;
+	char best = 0;
+	size_t best_n = 0;
+	for (size_t i = 0; i < sizeof delims; i++) {
+		size_t c = count_delims(data, hl, delims[i]);
+		if (c > best_n) {
+			best_n = c;
+			best = delims[i];
+		}
+	}
+	if (best_n == 0 || best_n + 1 > SN_TABLE_MAX_COLS)
+		return;
+	/* The next few complete lines must have the same number of cells. */
+	size_t off = hl < len ? hl + 1 : len;
+	if (off < len && data[off - 1] == '\r')
+		off++;
+	int lines_checked = 0;
+	while (off < len && lines_checked < 5) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		if (!nl)
+			break; /* incomplete last line: not evidence either way */
+		size_t l = line_len(data + off, len - off);
+		if (l > 0 && count_delims(data + off, l, best) != best_n)
+			return;
+		off = (size_t)(nl - data) + 1;
+		lines_checked++;
+	}
+	/* The header cells must look like names. */
+	size_t ncells = 0, named = 0;
+	const char *cells[SN_TABLE_MAX_COLS];
+	size_t cell_n[SN_TABLE_MAX_COLS];
+	size_t start = 0;
+	int q = 0;
+	for (size_t i = 0; i <= hl; i++) {
+		if (i < hl && data[i] == '"')
+			q = !q;
+		if (i == hl || (data[i] == best && !q)) {
+			const char *c = data + start;
+			size_t n = i - start;
+			trim_cell(&c, &n);
+			cells[ncells] = c;
+			cell_n[ncells] = n;
+			if (looks_like_header_cell(c, n))
+				named++;
+			ncells++;
+			start = i + 1;
+		}
+	}
+	if (ncells < 2 || named * 2 < ncells)
+		return;
+	t->scratch = malloc(hl + 1);
+	if (!t->scratch)
+		return;
+	size_t used = 0;
+	for (size_t i = 0; i < ncells; i++) {
+		t->headers[i] = strndup(cells[i], cell_n[i]);
+		t->htok[i] = calloc(32, sizeof(sn_token));
+		if (!t->headers[i] || !t->htok[i]) {
+			t->ncols = i + 1;
+			sn_table_clear(t);
+			return;
+		}
+		t->nhtok[i] = sn_tokenize(cells[i], cell_n[i], t->scratch + used, t->htok[i], 32);
+		used += cell_n[i];
+	}
+	t->ncols = ncells;
+	t->delim = best;
+	t->detected = 1;
+}
+
+long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos)
+{
+	if (!t->detected)
+		return -1;
+	long col = 0;
+	int q = 0;
+	for (size_t i = line_start; i < pos; i++) {
+		if (data[i] == '"')
+			q = !q;
+		else if (data[i] == t->delim && !q)
+			col++;
+	}
+	if (q || (size_t)col >= t->ncols)
+		return -1;
+	return col;
+}

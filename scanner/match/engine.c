@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The matcher (see engine.h).
+ *
+ * Per chunk, for every rule, candidate matches are gathered with the same
+ * semantics on both paths: starting at the rule's frontier, take the leftmost
+ * position where the pattern matches; a match the validator accepts moves the
+ * frontier to its end, a rejected one moves it one character on.  The slow
+ * path asks PCRE2 for the leftmost match from the frontier; the fast path
+ * walks the candidate positions the rule's anchor allows, in increasing
+ * order, and tries the PCRE2_ANCHORED variant at each.  Because an anchor is
+ * only ever a necessary condition for a match start, both produce the same
+ * list, which tests check on random and adversarial text.
+ *
+ * The validated candidates of all rules are then resolved so that one span of
+ * text yields one finding (higher priority, then longer span, then earlier
+ * rule), scored for confidence, masked and fingerprinted.
+ */
+#include "match/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "match/context.h"
+#include "match/rule.h"
+#include "speurneus/error.h"
+
+#define SN_MAX_CANDIDATES (1u << 20) /* per chunk; past it the chunk is split by the caller's limit */
+#define SN_MATCH_LIMIT 1000000u      /* PCRE2 backtracking budget per match call */
+#define SN_HEAP_LIMIT_KIB 20480u     /* PCRE2 heap budget per match call */
+#define SN_MAX_WINDOW_TOKENS 512
+
+typedef struct cand {
+	size_t start, end;
+	unsigned rule;
+	unsigned flags;
+	size_t norm_off; /* into m->norms */
+	size_t norm_len;
+} cand;
+
+struct sn_matcher {
+	const sn_ruleset *rs;
+	sn_match_options o;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit;
+	uint8_t *use_jit;        /* per rule: JIT code present */
+	uint8_t *any_first;      /* per rule: no first-byte set, any byte may start */
+	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
+	uint64_t first_mask[256];
+	uint64_t boundary_mask[256];
+	unsigned first_rules[64];
+	unsigned nfirst;
+	/* per unit */
+	const sn_location *loc;
+	uint64_t *frontier;      /* per rule, absolute decoded offset */
+	uint64_t last_end;       /* end of the last emitted finding, absolute */
+	sn_table table;
+	uint8_t **col_hit;       /* [col][rule]: header matches the rule's columns */
+	uint64_t limit_hits;
+	/* per chunk scratch */
+	cand *c;
+	size_t nc, capc;
+	sn_buf norms;
+	char *tokscratch;
+	sn_token *tokens;
+};
+
+static void free_col_hits(sn_matcher *m)
+{
+	if (m->col_hit) {
+		for (size_t i = 0; i < m->table.ncols; i++)
+			free(m->col_hit[i]);
+		free(m->col_hit);
+		m->col_hit = NULL;
+	}
+}
+
+void sn_matcher_free(sn_matcher *m)
+{
+	if (!m)
+		return;
+	free_col_hits(m);
+	sn_table_clear(&m->table);
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	pcre2_jit_stack_free(m->jit);
+	free(m->use_jit);
+	free(m->any_first);
+	free(m->frontier);
+	free(m->c);
+	sn_buf_free(&m->norms);
+	free(m->tokscratch);
+	free(m->tokens);
+	free(m);
+}
+
+static int rule_enabled(const sn_matcher *m, size_t i)
+{
+	return m->o.only_rule < 0 || (size_t)m->o.only_rule == i;
+}
+
+int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
+{
+	int rc = SN_ENOMEM;
+	sn_matcher *m = calloc(1, sizeof *m);
+	if (!m)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	m->rs = rs;
+	m->o = *o;
+	if (!o->key) {
+		rc = sn_error_set(SN_EINVAL, "matcher needs a key");
+		goto fail;
+	}
+	uint32_t maxcap = 0;
+	m->use_jit = calloc(rs->n ? rs->n : 1, 1);
+	m->any_first = calloc(rs->n ? rs->n : 1, 1);
+	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
+	if (!m->use_jit || !m->any_first || !m->frontier)
+		goto fail;
+	for (size_t i = 0; i < rs->n; i++) {
+		const sn_rule *r = &rs->rules[i];
+		uint32_t cc = 0;
+		size_t jsz = 0;
+		pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &cc);
+		if (cc > maxcap)
+			maxcap = cc;
+		m->any_first[i] = 1;
+		for (int b = 0; b < 256; b++) {
+			if (r->first[b]) {
+				m->any_first[i] = 0;
+				break;
+			}
+		}
+		if (pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jsz) == 0 && jsz > 0 &&
+		    pcre2_pattern_info(r->re_anchored, PCRE2_INFO_JITSIZE, &jsz) == 0 && jsz > 0)
+			m->use_jit[i] = 1;
+		if (!o->slow_path && r->anchor == SN_ANCHOR_FIRST && rule_enabled(m, i) &&
+		    m->nfirst < 64) {
+			unsigned bit = m->nfirst++;
+			m->first_rules[bit] = (unsigned)i;
+			for (int b = 0; b < 256; b++) {
+				/* never a UTF-8 continuation byte: not a character start */
+				if (r->first[b] && (b & 0xC0) != 0x80)
+					m->first_mask[b] |= 1ull << bit;
+				if (r->has_boundary && r->boundary[b])
+					m->boundary_mask[b] |= 1ull << bit;
+			}
+		}
+	}
+	m->md = pcre2_match_data_create(maxcap + 1, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	if (!m->md || !m->mctx || !m->jit)
+		goto fail;
+	pcre2_jit_stack_assign(m->mctx, NULL, m->jit);
+	pcre2_set_match_limit(m->mctx, SN_MATCH_LIMIT);
+	pcre2_set_heap_limit(m->mctx, SN_HEAP_LIMIT_KIB);
+	sn_buf_init(&m->norms, 64u << 20);
+	m->tokscratch = malloc(8 * 1024 + 16 * SN_NORM_MAX);
+	m->tokens = malloc(SN_MAX_WINDOW_TOKENS * sizeof *m->tokens);
+	if (!m->tokscratch || !m->tokens)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	sn_matcher_free(m);
+	if (rc == SN_ENOMEM)
+		sn_error_set(SN_ENOMEM, "out of memory creating a matcher");
+	return rc;
+}
+
+void sn_matcher_begin_unit(sn_matcher *m, const sn_location *loc)
+{
+	m->loc = loc;
+	memset(m->frontier, 0, m->rs->n * sizeof *m->frontier);
+	m->last_end = 0;
+	free_col_hits(m);
+	sn_table_clear(&m->table);
+	m->limit_hits = 0;
+}
+
+uint64_t sn_matcher_limit_hits(const sn_matcher *m)
+{
+	return m->limit_hits;
+}
+
+void sn_matcher_overlap(const sn_ruleset *rs, size_t *before, size_t *after)
+{
+	/* A window of W characters is at most 4W bytes of UTF-8. */
+	size_t w = 4u * rs->max_window;
+	*before = w + 256;
+	*after = rs->max_length + w + 256;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Candidate collection                                                    */
+
+static int run(sn_matcher *m, size_t ri, int anchored, const sn_chunk *c, size_t at)
+{
+	const sn_rule *r = &m->rs->rules[ri];
+	const pcre2_code *re = anchored ? r->re_anchored : r->re;
+	int rc;
+	if (m->use_jit[ri])
+		rc = pcre2_jit_match(re, (PCRE2_SPTR)c->data, c->len, at, 0, m->md, m->mctx);
+	else
+		rc = pcre2_match(re, (PCRE2_SPTR)c->data, c->len, at, PCRE2_NO_UTF_CHECK, m->md,
+				 m->mctx);
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+	    rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT)
+		m->limit_hits++;
+	return rc;
+}
+
+static size_t next_char(const sn_chunk *c, size_t p)
+{
+	p++;
+	while (p < c->len && ((uint8_t)c->data[p] & 0xC0) == 0x80)
+		p++;
+	return p;
+}
+
+/* Validate [s,e) for rule ri and record it as a candidate. Returns 1 when
+ * the validator accepted it. */
+static int consider(sn_matcher *m, size_t ri, const sn_chunk *c, size_t s, size_t e)
+{
+	const sn_rule *r = &m->rs->rules[ri];
+	sn_vresult vr;
+	if (e - s > r->max_length)
+		return 0;
+	if (r->validator) {
+		if (!r->validator->validate(c->data + s, e - s, m->rs->tables, &vr))
+			return 0;
+	} else {
+		sn_normalize_generic(c->data + s, e - s, &vr);
+	}
+	if (m->nc == m->capc) {
+		size_t cap = m->capc ? m->capc * 2 : 256;
+		if (cap > SN_MAX_CANDIDATES)
+			return 0;
+		cand *nc = realloc(m->c, cap * sizeof *nc);
+		if (!nc)
+			return 0;
+		m->c = nc;
+		m->capc = cap;
+	}
+	cand *k = &m->c[m->nc];
+	k->start = s;
+	k->end = e;
+	k->rule = (unsigned)ri;
+	k->flags = vr.flags;
+	k->norm_off = m->norms.len;
+	k->norm_len = vr.normalized_len;
+	sn_buf_put(&m->norms, vr.normalized, vr.normalized_len);
+	sn_buf_putc(&m->norms, '\0');
+	if (m->norms.failed)
+		return 0;
+	m->nc++;
+	return 1;
+}
+
+/* Outcome of a confirmed match at the current position: updates *pos. */
+static void settle(sn_matcher *m, size_t ri, const sn_chunk *c, size_t s, size_t e, size_t *pos)
+{
+	if (e > s && consider(m, ri, c, s, e))
+		*pos = e;
+	else
+		*pos = next_char(c, s);
+}
+
+static size_t start_pos(const sn_matcher *m, size_t ri, const sn_chunk *c)
+{
+	uint64_t f = m->frontier[ri];
+	size_t pos = c->emit_from;
+	if (f > c->base_offset && f - c->base_offset > pos)
+		pos = (size_t)(f - c->base_offset);
+	return pos;
+}
+
+static void slow_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
+{
+	size_t pos = start_pos(m, ri, c);
+	while (pos < c->emit_to && pos <= c->len) {
+		int rc = run(m, ri, 0, c, pos);
+		if (rc < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+		size_t s = ov[0], e = ov[1];
+		if (s >= c->emit_to)
+			break;
+		settle(m, ri, c, s, e, &pos);
+	}
+	if (pos > c->emit_to && pos > c->len)
+		pos = c->len;
+	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
+}
+
+static inline int boundary_ok(const sn_rule *r, const sn_chunk *c, size_t p)
+{
+	return !r->has_boundary || p == 0 || !r->boundary[(uint8_t)c->data[p - 1]];
+}
+
+static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t *pos)
+{
+	int rc = run(m, ri, 1, c, p);
+	if (rc < 0)
+		return 0;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+	settle(m, ri, c, ov[0], ov[1], pos);
+	return 1;
+}
+
+static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
+{
+	size_t pos[64];
+	uint64_t live = 0;
+	size_t lo = c->emit_to;
+	for (unsigned b = 0; b < m->nfirst; b++) {
+		pos[b] = start_pos(m, m->first_rules[b], c);
+		if (pos[b] < c->emit_to)
+			live |= 1ull << b;
+		if (pos[b] < lo)
+			lo = pos[b];
+	}
+	const uint8_t *d = (const uint8_t *)c->data;
+	for (size_t p = lo; p < c->emit_to && live; p++) {
+		uint64_t hits = m->first_mask[d[p]] & live;
+		if (!hits)
+			continue;
+		if (p > 0)
+			hits &= ~m->boundary_mask[d[p - 1]];
+		while (hits) {
+			unsigned b = (unsigned)__builtin_ctzll(hits);
+			hits &= hits - 1;
+			if (p < pos[b])
+				continue;
+			try_at(m, m->first_rules[b], c, p, &pos[b]);
+			if (pos[b] >= c->emit_to)
+				live &= ~(1ull << b);
+		}
+	}
+	for (unsigned b = 0; b < m->nfirst; b++) {
+		size_t ri = m->first_rules[b];
+		size_t p = pos[b] < c->emit_to ? c->emit_to : pos[b];
+		m->frontier[ri] = c->base_offset + p;
+	}
+}
+
+static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
+{
+	const sn_rule *r = &m->rs->rules[ri];
+	size_t ll = strlen(r->anchor_literal);
+	size_t pos = start_pos(m, ri, c);
+	size_t next_q = pos;
+	size_t search_end = c->emit_to + r->anchor_before + ll;
+	if (search_end > c->len)
+		search_end = c->len;
+	size_t from = pos;
+	while (from < search_end && next_q < c->emit_to) {
+		const char *hit = memmem(c->data + from, search_end - from, r->anchor_literal, ll);
+		if (!hit)
+			break;
+		size_t a = (size_t)(hit - c->data);
+		size_t q = a > r->anchor_before ? a - r->anchor_before : 0;
+		if (q < next_q)
+			q = next_q;
+		if (q < pos)
+			q = pos;
+		for (; q <= a && q < c->emit_to; q++) {
+			if (q < pos)
+				continue;
+			uint8_t b = (uint8_t)c->data[q];
+			if ((b & 0xC0) == 0x80 || (!m->any_first[ri] && !r->first[b]) ||
+			    !boundary_ok(r, c, q))
+				continue;
+			try_at(m, ri, c, q, &pos);
+		}
+		next_q = q > pos ? q : pos;
+		from = a + 1;
+	}
+	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
+}
+
+static void collect(sn_matcher *m, const sn_chunk *c)
+{
+	if (!m->o.slow_path && m->nfirst)
+		first_rules_pass(m, c);
+	for (size_t i = 0; i < m->rs->n; i++) {
+		if (!rule_enabled(m, i))
+			continue;
+		const sn_rule *r = &m->rs->rules[i];
+		if (m->o.slow_path || r->anchor == SN_ANCHOR_NONE)
+			slow_rule(m, i, c);
+		else if (r->anchor == SN_ANCHOR_LITERAL)
+			literal_rule(m, i, c);
+		else {
+			int in_pass = 0;
+			for (unsigned b = 0; b < m->nfirst; b++)
+				in_pass |= m->first_rules[b] == i;
+			if (!in_pass)
+				slow_rule(m, i, c);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Overlaps: one finding per span                                          */
+
+static int by_start(const void *a, const void *b)
+{
+	const cand *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* 1 if x beats y. */
+static int beats(const sn_matcher *m, const cand *x, const cand *y)
+{
+	int px = m->rs->rules[x->rule].priority, py = m->rs->rules[y->rule].priority;
+	if (px != py)
+		return px > py;
+	size_t lx = x->end - x->start, ly = y->end - y->start;
+	if (lx != ly)
+		return lx > ly;
+	if (x->start != y->start)
+		return x->start < y->start;
+	return x->rule < y->rule;
+}
+
+/* Resolve clusters of overlapping candidates in place; the kept ones stay
+ * in start order with rule = UINT32_MAX marking the dropped. */
+static void resolve(sn_matcher *m)
+{
+	qsort(m->c, m->nc, sizeof *m->c, by_start);
+	size_t i = 0;
+	while (i < m->nc) {
+		size_t j = i + 1, end = m->c[i].end;
+		while (j < m->nc && m->c[j].start < end) {
+			if (m->c[j].end > end)
+				end = m->c[j].end;
+			j++;
+		}
+		if (j - i > 1) {
+			/* Greedy: repeatedly keep the best remaining candidate and
+			 * drop everything that overlaps it. Clusters are small. */
+			for (;;) {
+				size_t best = SIZE_MAX;
+				for (size_t k = i; k < j; k++) {
+					cand *x = &m->c[k];
+					if (x->flags & 0x80000000u || x->rule == UINT32_MAX)
+						continue;
+					if (best == SIZE_MAX || beats(m, x, &m->c[best]))
+						best = k;
+				}
+				if (best == SIZE_MAX)
+					break;
+				m->c[best].flags |= 0x80000000u; /* kept */
+				for (size_t k = i; k < j; k++) {
+					cand *x = &m->c[k];
+					if (k == best || (x->flags & 0x80000000u) || x->rule == UINT32_MAX)
+						continue;
+					if (x->start < m->c[best].end && m->c[best].start < x->end)
+						x->rule = UINT32_MAX;
+				}
+			}
+			for (size_t k = i; k < j; k++)
+				m->c[k].flags &= ~0x80000000u;
+		}
+		i = j;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Confidence                                                              */
+
+static size_t back_chars(const sn_chunk *c, size_t p, unsigned n)
+{
+	while (p > 0 && n > 0) {
+		p--;
+		if (((uint8_t)c->data[p] & 0xC0) != 0x80)
+			n--;
+	}
+	while (p > 0 && ((uint8_t)c->data[p] & 0xC0) == 0x80)
+		p--;
+	return p;
+}
+
+static size_t fwd_chars(const sn_chunk *c, size_t p, unsigned n)
+{
+	while (p < c->len && n > 0) {
+		p = next_char(c, p);
+		n--;
+	}
+	return p;
+}
+
+static int is_placeholder(const sn_rule *r, const char *norm)
+{
+	for (size_t i = 0; i < r->nplaceholders; i++) {
+		if (strcmp(r->placeholders[i], norm) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void prepare_columns(sn_matcher *m)
+{
+	if (!m->table.detected)
+		return;
+	m->col_hit = calloc(m->table.ncols, sizeof *m->col_hit);
+	if (!m->col_hit)
+		return;
+	for (size_t col = 0; col < m->table.ncols; col++) {
+		m->col_hit[col] = calloc(m->rs->n ? m->rs->n : 1, 1);
+		if (!m->col_hit[col])
+			continue;
+		for (size_t ri = 0; ri < m->rs->n; ri++)
+			m->col_hit[col][ri] = (uint8_t)sn_wordlist_find(
+				&m->rs->rules[ri].columns, m->table.htok[col], m->table.nhtok[col]);
+	}
+}
+
+typedef struct scored {
+	sn_confidence conf;
+	long col;
+	int keep;
+} scored;
+
+static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_start,
+		  int line_start_known, scored *out)
+{
+	const sn_rule *r = &m->rs->rules[k->rule];
+	int level = r->base, ctx = 0, col_hit = 0;
+	out->col = -1;
+	if (m->table.detected && line_start_known) {
+		out->col = sn_table_column(&m->table, c->data, line_start, k->start);
+		if (out->col >= 0 && m->col_hit && m->col_hit[out->col] &&
+		    m->col_hit[out->col][k->rule]) {
+			col_hit = 1;
+			ctx = 1;
+			if ((int)r->column_conf > level)
+				level = r->column_conf;
+		}
+	}
+	int need_kw = r->keywords.n && level < (int)r->keyword_conf;
+	int need_anti = r->anti_keywords.n && !col_hit;
+	if (need_kw || need_anti || (r->require_context && !ctx)) {
+		/* Labels precede values, often on the line above ("BSN:\n..."),
+		 * so the window looks back across lines; after the value it
+		 * stops at the line end, so the next log line's words do not
+		 * describe this value. */
+		size_t ws = back_chars(c, k->start, r->window);
+		size_t we = fwd_chars(c, k->end, r->window);
+		const char *eol = memchr(c->data + k->end, '\n', we - k->end);
+		if (eol)
+			we = (size_t)(eol - c->data);
+		size_t nb = k->start - ws, na = we - k->end;
+		if (nb + na <= 8 * 1024) {
+			sn_token *t = m->tokens;
+			size_t nt = sn_tokenize(c->data + ws, nb, m->tokscratch, t, SN_MAX_WINDOW_TOKENS);
+			nt += sn_tokenize(c->data + k->end, na, m->tokscratch + nb, t + nt,
+					  SN_MAX_WINDOW_TOKENS - nt);
+			if (r->keywords.n && sn_wordlist_find(&r->keywords, t, nt)) {
+				ctx = 1;
+				if ((int)r->keyword_conf > level)
+					level = r->keyword_conf;
+			}
+			if (need_anti && sn_wordlist_find(&r->anti_keywords, t, nt))
+				level--;
+		}
+	}
+	if (r->re_before || r->re_after) {
+		int hit = 0;
+		if (r->re_after) {
+			int rc = pcre2_match(r->re_after, (PCRE2_SPTR)c->data, c->len, k->end,
+					     PCRE2_NO_UTF_CHECK, m->md, m->mctx);
+			hit = rc >= 0;
+		}
+		if (!hit && r->re_before) {
+			size_t from = back_chars(c, k->start, 128);
+			/* The subject ends at the match start, so an end-anchored
+			 * pattern must end right there. */
+			int rc = pcre2_match(r->re_before, (PCRE2_SPTR)c->data, k->start, from,
+					     PCRE2_NO_UTF_CHECK, m->md, m->mctx);
+			hit = rc >= 0;
+		}
+		if (hit) {
+			ctx = 1;
+			if ((int)r->context_conf > level)
+				level = r->context_conf;
+		}
+	}
+	if (r->nplaceholders && is_placeholder(r, m->norms.p + k->norm_off))
+		level--;
+	else if (r->re_weak && pcre2_match(r->re_weak, (PCRE2_SPTR)(m->norms.p + k->norm_off),
+					   k->norm_len, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx) >= 0)
+		level--;
+	if (level < SN_CONF_LOW)
+		level = SN_CONF_LOW;
+	if ((k->flags & (SN_V_NONPERSONAL | SN_V_WEAK)) && level > SN_CONF_LOW)
+		level = SN_CONF_LOW;
+	out->conf = (sn_confidence)level;
+	out->keep = !(r->require_context && !ctx);
+}
+
+/* ---------------------------------------------------------------------- */
+
+int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *payload)
+{
+	if (c->is_first && c->base_offset == 0) {
+		sn_table_detect(&m->table, c->data, c->len);
+		prepare_columns(m);
+	}
+	m->nc = 0;
+	sn_buf_reset(&m->norms);
+	collect(m, c);
+	if (m->nc == 0)
+		return 0;
+	resolve(m);
+
+	/* Walk the kept candidates in start order, tracking line/column. */
+	size_t cur = 0;
+	uint64_t line = c->base_line, col = c->base_col;
+	size_t line_start = 0;
+	int line_start_known = c->base_col == 0;
+	int rc = 0;
+	for (size_t i = 0; i < m->nc && rc == 0; i++) {
+		const cand *k = &m->c[i];
+		if (k->rule == UINT32_MAX)
+			continue;
+		uint64_t abs_start = c->base_offset + k->start;
+		if (abs_start < m->last_end)
+			continue; /* overlaps a finding reported by the previous chunk */
+		while (cur < k->start) {
+			const char *nl = memchr(c->data + cur, '\n', k->start - cur);
+			if (!nl) {
+				for (; cur < k->start; cur++)
+					col += (((uint8_t)c->data[cur] & 0xC0) != 0x80);
+				break;
+			}
+			line++;
+			col = 0;
+			cur = (size_t)(nl - c->data) + 1;
+			line_start = cur;
+			line_start_known = 1;
+		}
+		scored sc;
+		score(m, c, k, line_start, line_start_known, &sc);
+		if (!sc.keep)
+			continue;
+		const sn_rule *r = &m->rs->rules[k->rule];
+		const char *norm = m->norms.p + k->norm_off;
+		char masked[SN_MASK_MAX];
+		if (r->validator)
+			r->validator->mask(norm, k->norm_len, masked, sizeof masked);
+		else
+			sn_mask_generic(norm, k->norm_len, masked, sizeof masked);
+		sn_finding f;
+		memset(&f, 0, sizeof f);
+		f.rule_id = r->id;
+		f.category = r->category;
+		f.confidence = sc.conf;
+		f.loc = m->loc;
+		f.line = line;
+		f.column = col + 1;
+		f.offset = abs_start;
+		f.masked = masked;
+		f.row = -1;
+		if (sc.col >= 0 && (size_t)sc.col < m->table.ncols) {
+			f.field = m->table.headers[sc.col];
+			f.row = (int64_t)line - 1;
+		}
+		if (m->o.reveal) {
+			f.raw = c->data + k->start;
+			f.raw_len = k->end - k->start;
+			f.normalized = norm;
+		}
+		sn_fingerprint(m->o.key, r->category, norm, k->norm_len, f.fingerprint);
+		m->last_end = c->base_offset + k->end;
+		rc = cb(&f, payload);
+	}
+	return rc;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The matcher: one per worker, reading an immutable rule set.
+ *
+ * For each chunk it finds candidate start positions with one cheap pass
+ * (each rule's anchor: a byte-class/boundary table, or a literal such as '@'
+ * found with memchr), confirms each candidate with the rule's PCRE2_ANCHORED
+ * JIT pattern, runs the validator, resolves overlaps between rules (higher
+ * priority, then the longer span, wins), scores confidence from keywords,
+ * anti-keywords, column headers and context patterns, and hands out findings
+ * that are already masked and fingerprinted.
+ *
+ * The slow path (every rule's unanchored pattern over the whole chunk) gives
+ * identical findings; it is used for rules without an anchor and, in tests,
+ * for all rules to check the fast path.
+ */
+#ifndef SN_MATCH_ENGINE_H
+#define SN_MATCH_ENGINE_H
+
+#include "speurneus/key.h"
+#include "speurneus/rules.h"
+#include "speurneus/types.h"
+#include "text/text.h"
+
+typedef struct sn_matcher sn_matcher;
+
+typedef struct sn_match_options {
+	const sn_key *key;   /* required */
+	int reveal;          /* hand out raw and normalized values */
+	int slow_path;       /* use plain PCRE2 over every chunk for all rules */
+	long only_rule;      /* -1: all rules; else the index of the only rule */
+} sn_match_options;
+
+#define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1 }
+
+int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o);
+void sn_matcher_free(sn_matcher *m);
+
+/* Start a new unit (file or member): resets per-unit state such as the
+ * tabular layout learnt from its first line. `loc` must stay valid until the
+ * next begin_unit. */
+void sn_matcher_begin_unit(sn_matcher *m, const sn_location *loc);
+
+/* Called for every finding, at any confidence (the caller applies the
+ * threshold).  Nonzero return stops the scan of this chunk and is returned. */
+typedef int (*sn_finding_fn)(const sn_finding *f, void *payload);
+
+int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *payload);
+
+/* Number of PCRE2 calls in the current unit that stopped at a match, heap or
+ * JIT-stack limit: the unit was not fully checked and is incomplete. */
+uint64_t sn_matcher_limit_hits(const sn_matcher *m);
+
+/* Text the text stage must keep around each chunk border for this rule set:
+ * before = lookbehind + keyword window, after = longest match + window. */
+void sn_matcher_overlap(const sn_ruleset *rs, size_t *before, size_t *after);
+
+#endif

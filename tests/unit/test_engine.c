@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The matcher on the shipped rules: extraction boundaries, confidence from
+ * keywords and columns, overlap resolution, chunk borders, and the fast path
+ * against plain PCRE2 over the whole chunk on random and adversarial text
+ * (with user-added rules too).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "match/engine.h"
+#include "match/rule.h"
+#include "speurneus/error.h"
+#include "speurneus/key.h"
+#include "speurneus/rules.h"
+#include "text/text.h"
+
+typedef struct hit {
+	char rule[40];
+	char category[24];
+	sn_confidence conf;
+	uint64_t offset, line, column;
+	size_t len;
+	char norm[SN_NORM_MAX];
+	char masked[SN_MASK_MAX];
+	char field[32];
+} hit;
+
+typedef struct hits {
+	hit v[4096];
+	size_t n;
+} hits;
+
+static sn_key key;
+
+static void quiet_diag(const char *f, unsigned l, unsigned c, const char *m, void *p)
+{
+	(void)p;
+	fprintf(stderr, "%s:%u:%u: %s\n", f, l, c, m);
+}
+
+static sn_ruleset *load(const char *extra_dir)
+{
+	const char *dirs[2] = { SN_SOURCE_DIR "/rules", extra_dir };
+	sn_ruleset *rs = NULL;
+	int rc = sn_ruleset_load(&rs, dirs, extra_dir ? 2 : 1, SN_SOURCE_DIR "/rules/data",
+				 quiet_diag, NULL);
+	assert_int_equal(rc, 0);
+	return rs;
+}
+
+static int on_hit(const sn_finding *f, void *payload)
+{
+	hits *h = payload;
+	if (h->n >= sizeof h->v / sizeof h->v[0])
+		return 0;
+	hit *x = &h->v[h->n++];
+	memset(x, 0, sizeof *x);
+	snprintf(x->rule, sizeof x->rule, "%s", f->rule_id);
+	snprintf(x->category, sizeof x->category, "%s", f->category);
+	x->conf = f->confidence;
+	x->offset = f->offset;
+	x->line = f->line;
+	x->column = f->column;
+	x->len = f->raw_len;
+	snprintf(x->norm, sizeof x->norm, "%s", f->normalized ? f->normalized : "");
+	snprintf(x->masked, sizeof x->masked, "%s", f->masked);
+	snprintf(x->field, sizeof x->field, "%s", f->field ? f->field : "");
+	return 0;
+}
+
+typedef struct feed {
+	sn_matcher *m;
+	hits *h;
+} feed;
+
+static int on_chunk(const sn_chunk *c, void *payload)
+{
+	feed *f = payload;
+	return sn_matcher_scan(f->m, c, on_hit, f->h);
+}
+
+/* Scan `text` with the rule set; chunk == 0 keeps the default chunk size. */
+static void scan(const sn_ruleset *rs, const char *text, size_t n, int slow, size_t chunk,
+		 hits *out)
+{
+	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
+	sn_text_options to = SN_TEXT_OPTIONS_INIT;
+	sn_matcher *m = NULL;
+	sn_text *t = NULL;
+	sn_location loc = { "test", NULL, 0 };
+	mo.key = &key;
+	mo.reveal = 1;
+	mo.slow_path = slow;
+	sn_matcher_overlap(rs, &to.before, &to.after);
+	if (chunk)
+		to.chunk = chunk;
+	assert_int_equal(sn_matcher_new(&m, rs, &mo), 0);
+	assert_int_equal(sn_text_new(&t, &to), 0);
+	sn_matcher_begin_unit(m, &loc);
+	out->n = 0;
+	feed f = { m, out };
+	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, n, on_chunk, &f), 0);
+	sn_text_free(t);
+	sn_matcher_free(m);
+}
+
+static void scan_s(const sn_ruleset *rs, const char *text, hits *out)
+{
+	scan(rs, text, strlen(text), 0, 0, out);
+}
+
+static hits H;
+
+static const hit *find_cat(const hits *h, const char *cat)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (strcmp(h->v[i].category, cat) == 0)
+			return &h->v[i];
+	}
+	return NULL;
+}
+
+static size_t count_cat(const hits *h, const char *cat)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->n; i++)
+		n += strcmp(h->v[i].category, cat) == 0;
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(sn_crypto_init(), 0);
+	memset(&key, 7, sizeof key);
+	sn_key_compute_id(&key);
+	return 0;
+}
+
+/* --- extraction boundaries --------------------------------------------- */
+
+static void test_boundaries(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	static const struct {
+		const char *text;
+		const char *cat; /* category expected once, or NULL for none at all */
+	} cases[] = {
+		{ "BSN 111222333.", "bsn" },
+		{ "BSN 1234567823", NULL },
+		{ "BSN x111222333", NULL },
+		{ "BSN 111222333x", NULL },
+		{ "BSN 2111222333", NULL },
+		{ "bsn: 1112.22.333", "bsn" },
+		{ "bsn: 123 456 782", "bsn" },
+		{ "bsn: 123.456.782", "bsn" },
+		{ "bsn: 12345672", "bsn" },
+		{ "IBAN NL91ABNA0417164300", "iban" },
+		{ "IBAN NL91 ABNA 0417 1643 00", "iban" },
+		{ "IBAN NL91ABNA0417164300123", NULL },
+		{ "IBAN XNL91ABNA0417164300", NULL },
+		{ "iban nl91abna0417164300", "iban" },
+		{ "tel 06-12345678", "phone" },
+		{ "tel +31 (0)20 123 4567", "phone" },
+		{ "tel 0031 20 1234567", "phone" },
+		{ "tel 106-12345678", NULL },
+		{ "mail jan.jansen@example.nl", "email" },
+		{ "postcode 2601 DC Delft", "postcode" },
+		{ "postcode 26011 DC Delft", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		scan_s(rs, cases[i].text, &H);
+		if (cases[i].cat) {
+			if (count_cat(&H, cases[i].cat) != 1 || H.n != 1)
+				fail_msg("case %zu (%s): %zu findings", i, cases[i].cat, H.n);
+		} else if (H.n != 0) {
+			fail_msg("case %zu: expected nothing, got %s", i, H.v[0].category);
+		}
+	}
+	sn_ruleset_free(rs);
+}
+
+/* --- confidence -------------------------------------------------------- */
+
+static void test_confidence(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	const hit *x;
+
+	scan_s(rs, "Referentie 111222333 is verwerkt.", &H);
+	x = find_cat(&H, "bsn");
+	assert_non_null(x);
+	assert_int_equal(x->conf, SN_CONF_LOW);
+
+	scan_s(rs, "Het burgerservicenummer van de klant is 111222333.", &H);
+	x = find_cat(&H, "bsn");
+	assert_non_null(x);
+	assert_int_equal(x->conf, SN_CONF_HIGH);
+
+	scan_s(rs, "naam;bsn;plaats\nJan;111222333;Delft\nPiet;123456782;Ede\n", &H);
+	assert_int_equal(count_cat(&H, "bsn"), 2);
+	assert_int_equal(H.v[0].conf, SN_CONF_HIGH);
+	assert_string_equal(H.v[0].field, "bsn");
+	assert_int_equal(H.v[0].line, 2);
+	assert_int_equal(H.v[0].column, 5);
+
+	scan_s(rs, "code,nummer\nA,111222333\n", &H);
+	x = find_cat(&H, "bsn");
+	assert_non_null(x);
+	assert_int_equal(x->conf, SN_CONF_LOW);
+
+	scan_s(rs, "Zie 2601 DC hier.", &H);
+	x = find_cat(&H, "postcode");
+	assert_non_null(x);
+	assert_int_equal(x->conf, SN_CONF_LOW);
+
+	scan_s(rs, "Oude Delft 12, 2611 BD Delft", &H);
+	x = find_cat(&H, "postcode");
+	assert_non_null(x);
+	assert_true(x->conf >= SN_CONF_MEDIUM);
+
+	scan_s(rs, "factuur 111222333 ordernummer", &H);
+	x = find_cat(&H, "bsn");
+	assert_non_null(x);
+	assert_int_equal(x->conf, SN_CONF_LOW);
+
+	/* organisation numbers are at most low */
+	scan_s(rs, "bel 0800 1234", &H);
+	x = find_cat(&H, "phone");
+	if (x)
+		assert_int_equal(x->conf, SN_CONF_LOW);
+	sn_ruleset_free(rs);
+}
+
+/* --- overlaps ---------------------------------------------------------- */
+
+static void test_overlap(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	/* RABO 0416...: a valid 3-digit area code inside an IBAN stays an IBAN */
+	scan_s(rs, "rekening NL81 RABO 0416 1234 56 graag", &H);
+	for (size_t i = 0; i < H.n; i++)
+		assert_string_not_equal(H.v[i].category, "phone");
+	/* an e-mail local part made of digits is an e-mail, not a phone */
+	scan_s(rs, "mail 0612345678@example.nl", &H);
+	assert_int_equal(H.n, 1);
+	assert_string_equal(H.v[0].category, "email");
+	/* a BSN-valid tail of a phone number is part of the phone number */
+	scan_s(rs, "tel 06-12345672", &H);
+	assert_int_equal(count_cat(&H, "bsn"), 0);
+	sn_ruleset_free(rs);
+}
+
+/* --- masking and fingerprint ------------------------------------------- */
+
+static void test_masked(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	scan_s(rs, "BSN 1112.22.333 en IBAN NL91 ABNA 0417 1643 00", &H);
+	assert_int_equal(H.n, 2);
+	assert_string_equal(H.v[0].masked, "*******33");
+	assert_string_equal(H.v[0].norm, "111222333");
+	assert_string_equal(H.v[1].masked, "NL** **** **** **** 00");
+	assert_string_equal(H.v[1].norm, "NL91ABNA0417164300");
+	sn_ruleset_free(rs);
+}
+
+/* --- chunk borders ----------------------------------------------------- */
+
+static void test_chunk_borders(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	const size_t chunk = 2048;
+	static const char *values[] = { "BSN 111222333", "NL91ABNA0417164300",
+					"jan.jansen@example.nl", "06-12345678" };
+	char *text = malloc(16384);
+	assert_non_null(text);
+	for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+		size_t vl = strlen(values[v]);
+		for (size_t off = chunk - 40; off < chunk + 40; off++) {
+			/* filler of words and spaces, one line, so the cut cannot
+			 * fall on a newline */
+			for (size_t i = 0; i < 16000; i++)
+				text[i] = (i % 7 == 6) ? ' ' : 'q';
+			memcpy(text + off, " ", 1);
+			memcpy(text + off + 1, values[v], vl);
+			text[off + 1 + vl] = ' ';
+			scan(rs, text, 16000, 0, chunk, &H);
+			if (H.n != 1 || H.v[0].offset != (uint64_t)(off + 1 + (v == 0 ? 4 : 0)))
+				fail_msg("value %zu at %zu: %zu findings", v, off, H.n);
+		}
+		/* and with newlines everywhere */
+		for (size_t off = chunk - 40; off < chunk + 40; off++) {
+			for (size_t i = 0; i < 16000; i++)
+				text[i] = (i % 13 == 12) ? '\n' : ((i % 5 == 4) ? ' ' : 'w');
+			text[off] = '\n';
+			memcpy(text + off + 1, values[v], vl);
+			text[off + 1 + vl] = '\n';
+			scan(rs, text, 16000, 0, chunk, &H);
+			if (H.n != 1)
+				fail_msg("value %zu at %zu (lines): %zu findings", v, off, H.n);
+		}
+	}
+	free(text);
+	sn_ruleset_free(rs);
+}
+
+/* --- fast path == slow path -------------------------------------------- */
+
+static const char *pieces[] = {
+	"111222333", "1112.22.333", "123 456 782", "12345672", "1234567823", "0", "9", "31",
+	"NL91ABNA0417164300", "NL91 ABNA 0417 1643 00", "nl91abna0417164300", "NL", "ABNA",
+	"BE68539007547034", "DE89370400440532013000", "06-12345678", "+31 (0)20 123 4567",
+	"0031 6 12345678", "+31 6 12345678", "010 123 4567", "0800 1234", "14020", "@", "@@",
+	"jan@example.nl", "a.b@c.d.e.com", "x@y", "user@xn--80ak6aa92e.com", ".", "-", " ",
+	"\n", "\t", ";", ",", "\"", "2601 DC Delft", "1234 AB", "2611BD", "NL-2611ET", "bsn",
+	"BSN:", "iban", "telefoon", "postcode", "factuur", "\xc2\xa0", "\xc3\xa9", "\xe2\x82\xac",
+	"TCK-123456", "TCK-12345", "geheim123", "GEHEIM999", "(", ")", "+", "+31", "0031",
+	"9999", "AA", "SS", "12", "345", "6789", "a", "Z", "_", "#", "email:", "e-mail",
+};
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void make_user_rules(char *dir, size_t n)
+{
+	snprintf(dir, n, "/tmp/sn-test-engine-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof path, "%s/user.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("rules:\n"
+	      "  - id: test.ticket\n"
+	      "    category: ticket\n"
+	      "    pattern: '(?<![A-Za-z0-9])TCK-[0-9]{6}(?![0-9])'\n"
+	      "    confidence: medium\n"
+	      "    keywords: [ticket]\n"
+	      "  - id: test.secret\n"
+	      "    category: secret\n"
+	      "    pattern: '(?i)(?:geheim|secret)[0-9]{3}'\n"
+	      "    confidence: high\n"
+	      "  - id: test.atcode\n"
+	      "    category: atcode\n"
+	      "    pattern: '(?<![A-Za-z0-9])[a-z]{1,8}@[0-9]{2,4}(?![0-9])'\n"
+	      "    anchor: {literal: '@', before: 8}\n"
+	      "    confidence: medium\n",
+	      f);
+	fclose(f);
+}
+
+static void compare_paths(const sn_ruleset *rs, const char *text, size_t n, size_t chunk)
+{
+	static hits fast, slow;
+	scan(rs, text, n, 0, chunk, &fast);
+	scan(rs, text, n, 1, chunk, &slow);
+	if (fast.n != slow.n)
+		fail_msg("fast path %zu findings, slow path %zu", fast.n, slow.n);
+	for (size_t i = 0; i < fast.n; i++) {
+		if (strcmp(fast.v[i].rule, slow.v[i].rule) != 0 ||
+		    fast.v[i].offset != slow.v[i].offset || fast.v[i].len != slow.v[i].len ||
+		    fast.v[i].conf != slow.v[i].conf || fast.v[i].line != slow.v[i].line ||
+		    fast.v[i].column != slow.v[i].column)
+			fail_msg("finding %zu differs: %s@%llu vs %s@%llu", i, fast.v[i].rule,
+				 (unsigned long long)fast.v[i].offset, slow.v[i].rule,
+				 (unsigned long long)slow.v[i].offset);
+	}
+}
+
+static void test_fast_equals_slow(void **state)
+{
+	(void)state;
+	char dir[64];
+	make_user_rules(dir, sizeof dir);
+	sn_ruleset *rs = load(dir);
+	const size_t np = sizeof pieces / sizeof pieces[0];
+	char *text = malloc(70000);
+	assert_non_null(text);
+	size_t total_findings = 0;
+	for (int round = 0; round < 60; round++) {
+		size_t n = 0;
+		size_t target = 200 + next_rand() % 60000;
+		while (n + 64 < target) {
+			uint64_t r = next_rand();
+			if (r % 4 == 0) {
+				text[n++] = (char)(' ' + next_rand() % 95);
+			} else {
+				const char *p = pieces[r % np];
+				size_t l = strlen(p);
+				memcpy(text + n, p, l);
+				n += l;
+			}
+		}
+		compare_paths(rs, text, n, round % 2 ? 1024 : 0);
+		static hits h;
+		scan(rs, text, n, 0, 0, &h);
+		total_findings += h.n;
+	}
+	/* the random text must actually exercise the rules */
+	assert_true(total_findings > 500);
+	/* adversarial: long digit runs, '@' storms, separators only */
+	memset(text, '7', 50000);
+	compare_paths(rs, text, 50000, 4096);
+	memset(text, '@', 50000);
+	compare_paths(rs, text, 50000, 4096);
+	for (size_t i = 0; i < 50000; i++)
+		text[i] = "1 .-"[i % 4];
+	compare_paths(rs, text, 50000, 4096);
+	for (size_t i = 0; i < 50000; i++)
+		text[i] = "a@1."[next_rand() % 4];
+	compare_paths(rs, text, 50000, 4096);
+	free(text);
+	sn_ruleset_free(rs);
+	char path[128];
+	snprintf(path, sizeof path, "%s/user.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_confidence),
+		cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_masked),
+		cmocka_unit_test(test_chunk_borders),
+		cmocka_unit_test(test_fast_equals_slow),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
