@@ -55,16 +55,27 @@ static int seq_at(const sn_wordseq *w, const sn_token *t, size_t nt, size_t at)
 	if (w->ntok == 0 || at + w->ntok > nt)
 		return 0;
 	for (size_t k = 0; k < w->ntok; k++) {
-		size_t len = strlen(w->tok[k]);
-		if (t[at + k].n != len || memcmp(t[at + k].p, w->tok[k], len) != 0)
+		if (t[at + k].hash != w->hash[k] || t[at + k].n != w->len[k] ||
+		    memcmp(t[at + k].p, w->tok[k], w->len[k]) != 0)
 			return 0;
 	}
 	return 1;
 }
 
+void sn_wordlist_finish(sn_wordlist *l)
+{
+	l->bloom = 0;
+	for (size_t k = 0; k < l->n; k++) {
+		if (l->v[k].ntok)
+			l->bloom |= 1ull << (l->v[k].hash[0] & 63);
+	}
+}
+
 int sn_wordlist_find(const sn_wordlist *l, const sn_token *t, size_t nt)
 {
 	for (size_t i = 0; i < nt; i++) {
+		if (!((l->bloom >> (t[i].hash & 63)) & 1))
+			continue;
 		for (size_t k = 0; k < l->n; k++) {
 			if (seq_at(&l->v[k], t, nt, i))
 				return 1;

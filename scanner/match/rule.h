@@ -23,11 +23,14 @@ typedef struct sn_wordseq {
 	char *text;       /* as written in the rule file */
 	char **tok;       /* lower-cased tokens */
 	size_t ntok;
+	uint32_t *hash;   /* sn_token_hash of each token */
+	size_t *len;      /* length of each token */
 } sn_wordseq;
 
 typedef struct sn_wordlist {
 	sn_wordseq *v;
 	size_t n;
+	uint64_t bloom;   /* bit (hash & 63) set for every first token */
 } sn_wordlist;
 
 typedef struct sn_example {
@@ -114,6 +117,8 @@ void sn_rule_clear(sn_rule *r);
 
 /* Split `text` into a word sequence (see sn_wordseq).  0 or SN_ENOMEM. */
 int sn_wordseq_init(sn_wordseq *out, const char *text);
+/* Compute the list's bloom bits; called once the list is complete. */
+void sn_wordlist_finish(sn_wordlist *l);
 void sn_wordlist_clear(sn_wordlist *l);
 
 #endif

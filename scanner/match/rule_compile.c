@@ -311,6 +311,9 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 
 	if (!r->pattern)
 		return sn_error_set(SN_ERULES, "rule without a pattern");
+	sn_wordlist_finish(&r->keywords);
+	sn_wordlist_finish(&r->anti_keywords);
+	sn_wordlist_finish(&r->columns);
 	r->re = compile(r->pattern, opts, &err, &off);
 	if (!r->re) {
 		unsigned col = r->pattern_col;

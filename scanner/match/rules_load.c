@@ -281,6 +281,8 @@ static void wordseq_free(sn_wordseq *w)
 		free(w->tok[k]);
 	free(w->tok);
 	free(w->text);
+	free(w->hash);
+	free(w->len);
 	memset(w, 0, sizeof *w);
 }
 
@@ -299,12 +301,16 @@ int sn_wordseq_init(sn_wordseq *out, const char *text)
 	nt = sn_tokenize(text, n, scratch, tok, max);
 	out->text = strdup(text);
 	out->tok = calloc(nt ? nt : 1, sizeof *out->tok);
-	if (!out->text || !out->tok)
+	out->hash = calloc(nt ? nt : 1, sizeof *out->hash);
+	out->len = calloc(nt ? nt : 1, sizeof *out->len);
+	if (!out->text || !out->tok || !out->hash || !out->len)
 		goto done;
 	for (size_t i = 0; i < nt; i++) {
 		out->tok[i] = strndup(tok[i].p, tok[i].n);
 		if (!out->tok[i])
 			goto done;
+		out->hash[i] = tok[i].hash;
+		out->len[i] = tok[i].n;
 		out->ntok = i + 1;
 	}
 	rc = 0;
