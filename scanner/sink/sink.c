@@ -55,6 +55,7 @@ struct sn_sink {
 	FILE *f;
 	char *path; /* -o target */
 	char *tmp;  /* its temporary file, until renamed or removed */
+	int direct; /* -o names a device or FIFO (/dev/stdout): written in place */
 	pthread_mutex_t mu;
 	char *key_id;
 	int began, ended, doc_open;
@@ -121,14 +122,34 @@ int sn_sink_open(sn_sink **out, const sn_sink_options *o)
 		rc = sn_error_set(SN_EINVAL, "output path %s is a directory", o->path);
 		goto done;
 	}
-	s->path = strdup(o->path);
-	size_t n = strlen(o->path) + sizeof ".tmp.XXXXXX";
+	if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or FIFO (/dev/stdout, a named pipe): there is nothing
+		 * to replace atomically, and renaming over it would destroy it. */
+		fd = open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			rc = sn_error_set(SN_EIO, "cannot open %s: %s", o->path, strerror(errno));
+			goto done;
+		}
+		s->f = fdopen(fd, "w");
+		if (!s->f) {
+			rc = sn_error_set(SN_EIO, "cannot open %s: %s", o->path, strerror(errno));
+			goto done;
+		}
+		fd = -1;
+		s->direct = 1;
+		goto done;
+	}
+	/* A symlink to a report is kept: the temporary file goes beside its
+	 * target and the rename replaces the target. */
+	char *real = realpath(o->path, NULL);
+	s->path = real ? real : strdup(o->path);
+	size_t n = strlen(s->path) + sizeof ".tmp.XXXXXX";
 	s->tmp = malloc(n);
 	if (!s->path || !s->tmp) {
 		rc = sn_error_set(SN_ENOMEM, "out of memory");
 		goto done;
 	}
-	snprintf(s->tmp, n, "%s.tmp.XXXXXX", o->path);
+	snprintf(s->tmp, n, "%s.tmp.XXXXXX", s->path);
 	/* mkstemp creates 0600 whatever the umask; the fchmod documents and
 	 * enforces it.  The report becomes visible only by the final rename. */
 	fd = mkostemp(s->tmp, O_CLOEXEC);
@@ -152,7 +173,7 @@ done:
 	if (rc < 0) {
 		if (fd >= 0)
 			close(fd);
-		if (s->f && s->path)
+		if (s->f && (s->path || s->direct))
 			fclose(s->f);
 		if (tmp_made)
 			unlink(s->tmp);
@@ -687,7 +708,11 @@ int sn_sink_close(sn_sink *s, int commit)
 		rc = close_document(s);
 	if (rc == 0)
 		rc = flush_out(s);
-	if (s->path) {
+	if (s->direct) {
+		errno = 0;
+		if (fclose(s->f) != 0 && rc == 0)
+			rc = io_fail(s, errno);
+	} else if (s->path) {
 		if (rc == 0 && commit && fsync(fileno(s->f)) != 0)
 			rc = io_fail(s, errno);
 		errno = 0;

@@ -171,6 +171,11 @@ def report_file_is_private_and_atomic():
         doc = json.load(f)
     check(doc["version"] == 1 and doc["records"][0]["type"] == "scan" and
           doc["records"][-1]["type"] == "summary", "json document shape")
+    # a device is written in place, never renamed over
+    p = scan("--format", "ndjson", "-o", "/dev/stdout", os.path.join(TREE, "crm"))
+    check(os.path.islink("/dev/stdout") or stat.S_ISCHR(os.stat("/dev/stdout").st_mode),
+          "-o /dev/stdout replaced the device")
+    check(records(p.stdout)[-1]["type"] == "summary", "-o /dev/stdout wrote no report")
     nd = records(scan("--format", "ndjson", TREE).stdout)
     check(sum(r["type"] == "finding" for r in doc["records"]) ==
           sum(r["type"] == "finding" for r in nd), "json and ndjson disagree")
@@ -366,6 +371,32 @@ def stdin_and_sigterm():
     check(recs[-1]["type"] == "summary", "no summary after SIGTERM")
     if recs[-1]["interrupted"]:
         check(proc.returncode == 1, "interrupted with findings exit %d" % proc.returncode)
+
+
+@test
+def file_changed_while_read_is_incomplete():
+    d = tempfile.mkdtemp(prefix="sn-grow-", dir=A.work)
+    path = os.path.join(d, "growing.log")
+    with open(path, "w") as f:
+        f.write(("INFO verwerkt zonder bijzonderheden " * 3 + "\n") * 1500000)
+    e = dict(os.environ, XDG_CONFIG_HOME=os.path.join(A.work, "xdg"))
+    proc = subprocess.Popen([A.bin, "scan", "--key-file", KEY, "--format", "ndjson", "-j", "1",
+                             path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+    time.sleep(0.05)
+    running = proc.poll() is None
+    with open(path, "a") as f:
+        f.write("BSN 111222333\n")
+    out, _ = proc.communicate(timeout=120)
+    os.unlink(path)
+    if not running:
+        print("  (scan finished before the file changed; nothing to check)")
+        return
+    recs = records(out)
+    files = [r for r in recs if r["type"] == "file"]
+    check(files and files[0]["status"] == "incomplete" and files[0]["reason"] == "changed",
+          "a file that grew while read was not flagged: %s" % files)
+    check(proc.returncode in (1, 3), "exit %d" % proc.returncode)
+    check(recs[-1]["files_scanned"] == 0, "a changed file was counted as scanned")
 
 
 @test
