@@ -23,7 +23,7 @@ measure() { # label, command...
   local best=""
   for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %M" -o /tmp/sn-bench-time "$@" >/dev/null 2>/dev/null || true
-    read -r secs rss </tmp/sn-bench-time
+    read -r secs rss < <(tail -n 1 /tmp/sn-bench-time)
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; best_rss=$rss; fi
   done
   printf '%-34s %7.2f s %8.1f MB/s  peak RSS %6.1f MiB\n' "$label" "$best" \

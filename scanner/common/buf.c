@@ -54,7 +54,12 @@ static int grow(sn_buf *b, size_t need)
 	return 0;
 }
 
-void sn_buf_put(sn_buf *b, const char *s, size_t n)
+int sn_buf_reserve(sn_buf *b, size_t n)
+{
+	return grow(b, b->len + n);
+}
+
+void sn_buf_put_slow(sn_buf *b, const char *s, size_t n)
 {
 	if (grow(b, b->len + n) < 0)
 		return;
@@ -68,10 +73,6 @@ void sn_buf_puts(sn_buf *b, const char *s)
 	sn_buf_put(b, s, strlen(s));
 }
 
-void sn_buf_putc(sn_buf *b, char c)
-{
-	sn_buf_put(b, &c, 1);
-}
 
 void sn_buf_printf(sn_buf *b, const char *fmt, ...)
 {

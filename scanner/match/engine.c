@@ -347,37 +347,41 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 	}
 }
 
+/*
+ * A rule with a declared literal anchor: every match holds the literal at
+ * most `anchor_before` bytes after its start.  So from the frontier `pos`,
+ * with `a` the first occurrence of the literal at or after `pos`, no match
+ * can start before a - anchor_before: the unanchored search may begin there
+ * and finds exactly the match the slow path would find from `pos`.  Text
+ * far from any occurrence is never searched.
+ */
 static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 {
 	const sn_rule *r = &m->rs->rules[ri];
 	size_t ll = strlen(r->anchor_literal);
 	size_t pos = start_pos(m, ri, c);
-	size_t next_q = pos;
 	size_t search_end = c->emit_to + r->anchor_before + ll;
 	if (search_end > c->len)
 		search_end = c->len;
-	size_t from = pos;
-	while (from < search_end && next_q < c->emit_to) {
-		const char *hit = memmem(c->data + from, search_end - from, r->anchor_literal, ll);
+	while (pos < c->emit_to && pos < search_end) {
+		const char *hit = memmem(c->data + pos, search_end - pos, r->anchor_literal, ll);
 		if (!hit)
 			break;
 		size_t a = (size_t)(hit - c->data);
-		size_t q = a > r->anchor_before ? a - r->anchor_before : 0;
-		if (q < next_q)
-			q = next_q;
-		if (q < pos)
-			q = pos;
-		for (; q <= a && q < c->emit_to; q++) {
-			if (q < pos)
-				continue;
-			uint8_t b = (uint8_t)c->data[q];
-			if ((b & 0xC0) == 0x80 || (!m->any_first[ri] && !r->first[b]) ||
-			    !boundary_ok(r, c, q))
-				continue;
-			try_at(m, ri, c, q, &pos);
-		}
-		next_q = q > pos ? q : pos;
-		from = a + 1;
+		size_t s = a > r->anchor_before ? a - r->anchor_before : 0;
+		if (s < pos)
+			s = pos;
+		/* a character boundary, as PCRE2 requires in UTF mode */
+		while (s > pos && ((uint8_t)c->data[s] & 0xC0) == 0x80)
+			s--;
+		if (s >= c->emit_to)
+			break;
+		if (run(m, ri, 0, c, s) < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+		if (ov[0] >= c->emit_to)
+			break;
+		settle(m, ri, c, ov[0], ov[1], &pos);
 	}
 	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
 }
@@ -573,7 +577,10 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 				level--;
 		}
 	}
-	if (r->re_before || r->re_after) {
+	/* Context patterns only matter when they can still raise the level
+	 * or are needed to keep a require_context match. */
+	if ((r->re_before || r->re_after) &&
+	    (level < (int)r->context_conf || (r->require_context && !ctx))) {
 		int hit = 0;
 		if (r->re_after) {
 			int rc = pcre2_match(r->re_after, (PCRE2_SPTR)c->data, c->len, k->end,

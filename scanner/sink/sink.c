@@ -474,10 +474,10 @@ int sn_sink_finding(sn_sink *s, const sn_finding *f)
 	if (!s || !f)
 		return sn_error_set(SN_EINVAL, "sn_sink_finding: no sink or finding");
 	sn_buf_init(&b, SINK_RECORD_MAX);
-	pthread_mutex_lock(&s->mu);
-	/* key_id is set once by begin, before workers start. */
+	sn_buf_reserve(&b, 1024);
+	/* key_id is set once by begin, before the workers are started, so
+	 * reading it needs no lock. */
 	const char *key_id = s->key_id;
-	pthread_mutex_unlock(&s->mu);
 	if (s->o.format == SN_FMT_TEXT)
 		sn_sink_text_finding(&b, f, s->o.color);
 	else
