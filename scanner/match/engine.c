@@ -538,7 +538,7 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 		  int line_start_known, scored *out)
 {
 	const sn_rule *r = &m->rs->rules[k->rule];
-	int level = r->base, ctx = 0, col_hit = 0;
+	int level = r->base, ctx = 0, col_hit = 0, anti = 0;
 	out->col = -1;
 	if (m->table.detected && line_start_known) {
 		out->col = sn_table_column(&m->table, c->data, line_start, k->start);
@@ -574,7 +574,7 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 					level = r->keyword_conf;
 			}
 			if (need_anti && sn_wordlist_find(&r->anti_keywords, t, nt))
-				level--;
+				anti = 1;
 		}
 	}
 	/* Context patterns only matter when they can still raise the level
@@ -601,10 +601,18 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 				level = r->context_conf;
 		}
 	}
+	/* Lowering comes after every raise, so an anti-keyword always costs
+	 * one level, whatever else the context says. */
+	if (anti)
+		level--;
 	if (r->nplaceholders && is_placeholder(r, m->norms.p + k->norm_off))
 		level--;
 	else if (r->re_weak && pcre2_match(r->re_weak, (PCRE2_SPTR)(m->norms.p + k->norm_off),
 					   k->norm_len, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx) >= 0)
+		level--;
+	else if (r->re_weak_form && !ctx &&
+		 pcre2_match(r->re_weak_form, (PCRE2_SPTR)(c->data + k->start), k->end - k->start, 0,
+			     PCRE2_NO_UTF_CHECK, m->md, m->mctx) >= 0)
 		level--;
 	if (level < SN_CONF_LOW)
 		level = SN_CONF_LOW;

@@ -69,6 +69,11 @@ typedef struct sn_rule {
 	char *weak_values;             /* PCRE2 over the whole normalized value: a
 					  match loses one level ("2048MB" looks
 					  like a postcode and is usually a size) */
+	char *weak_forms;              /* PCRE2 over the whole matched text as
+					  written: without keyword, column or
+					  context such a match loses one level
+					  (ten bare digits are as often an id as
+					  a phone number) */
 	size_t nplaceholders;
 	int require_context;           /* drop unless keyword, column or context */
 	int priority;                  /* overlap resolution: higher wins (default 0) */
@@ -92,6 +97,7 @@ typedef struct sn_rule {
 	pcre2_code *re_before;   /* context_before with PCRE2_ENDANCHORED, or NULL */
 	pcre2_code *re_after;    /* context_after with PCRE2_ANCHORED, or NULL */
 	pcre2_code *re_weak;     /* weak_values, anchored at both ends, or NULL */
+	pcre2_code *re_weak_form; /* weak_forms, anchored at both ends, or NULL */
 	sn_anchor_kind anchor;
 	uint8_t first[256];      /* bytes that can start a match */
 	uint8_t boundary[256];   /* a match cannot start right after these bytes */

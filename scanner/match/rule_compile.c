@@ -351,6 +351,14 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 			bad = 1;
 		}
 	}
+	if (r->weak_forms) {
+		r->re_weak_form = compile(r->weak_forms, opts | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
+					  &err, &off);
+		if (!r->re_weak_form) {
+			report(r, r->line, r->col, cb, payload, "weak_forms", err, off);
+			bad = 1;
+		}
+	}
 	/* memmem finds the literal case-sensitively; a caseless rule could
 	 * match it in another case and the fast path would miss that match. */
 	if (r->anchor_literal && r->caseless && has_ascii_letter(r->anchor_literal)) {

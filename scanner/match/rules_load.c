@@ -350,6 +350,7 @@ void sn_rule_clear(sn_rule *r)
 	free(r->context_before);
 	free(r->context_after);
 	free(r->weak_values);
+	free(r->weak_forms);
 	for (size_t i = 0; i < r->nplaceholders; i++)
 		free(r->placeholders[i]);
 	free(r->placeholders);
@@ -363,6 +364,7 @@ void sn_rule_clear(sn_rule *r)
 	pcre2_code_free(r->re_before);
 	pcre2_code_free(r->re_after);
 	pcre2_code_free(r->re_weak);
+	pcre2_code_free(r->re_weak_form);
 	memset(r, 0, sizeof *r);
 }
 
@@ -373,7 +375,7 @@ enum rule_key {
 	K_ID, K_CATEGORY, K_DESCRIPTION, K_PATTERN, K_VALIDATOR, K_CONFIDENCE,
 	K_KEYWORD_CONF, K_COLUMN_CONF, K_CONTEXT_CONF, K_WINDOW, K_KEYWORDS, K_ANTI,
 	K_COLUMNS, K_BEFORE, K_AFTER, K_PLACEHOLDERS, K_REQUIRE, K_PRIORITY,
-	K_MAX_LENGTH, K_ANCHOR, K_CASELESS, K_EXAMPLES, K_WEAK, K_COUNT
+	K_MAX_LENGTH, K_ANCHOR, K_CASELESS, K_EXAMPLES, K_WEAK, K_WEAK_FORMS, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -381,7 +383,7 @@ static const char *const key_names[K_COUNT] = {
 	"keyword_confidence", "column_confidence", "context_confidence", "window", "keywords",
 	"anti_keywords", "columns", "context_before", "context_after", "placeholders",
 	"require_context", "priority", "max_length", "anchor", "caseless", "examples",
-	"weak_values",
+	"weak_values", "weak_forms",
 };
 
 static int get_wordlist(loader *L, const yaml_node_t *n, const char *what, sn_wordlist *out)
@@ -831,6 +833,9 @@ static void parse_rule(loader *L, const yaml_node_t *n)
 			break;
 		case K_WEAK:
 			rc = dup_str(L, val, "weak_values", &r.weak_values);
+			break;
+		case K_WEAK_FORMS:
+			rc = dup_str(L, val, "weak_forms", &r.weak_forms);
 			break;
 		case K_PLACEHOLDERS:
 			rc = get_placeholders(L, val, &r);
