@@ -400,6 +400,22 @@ def file_changed_while_read_is_incomplete():
 
 
 @test
+def max_filesize_and_sorted_output():
+    recs = records(scan("--format", "ndjson", "--max-filesize", "1K", TREE).stdout)
+    big = [r for r in recs if r["type"] == "file" and r["reason"] == "too-large"]
+    check(big and all(r["status"] == "skipped" for r in big), "no too-large records")
+    check(not [r for r in recs if r["type"] == "finding" and r["path"].endswith("klanten.csv")],
+          "a file over --max-filesize was scanned")
+
+    def body(p):
+        return [l for l in p.stdout.decode().splitlines()
+                if '"type":"finding"' in l or '"type":"file"' in l]
+    a = body(scan("--format", "ndjson", "--sort", "path", "-j", "2", TREE))
+    b = body(scan("--format", "ndjson", "--sort", "path", "-j", "4", TREE))
+    check(a == b and len(a) > 100, "--sort path output differs between runs")
+
+
+@test
 def output_failures_are_exit_2():
     with open("/dev/full", "w") as full:
         p = subprocess.run([A.bin, "scan", "--key-file", KEY, TREE], stdout=full,
