@@ -257,36 +257,62 @@ def drop_privileges():
     os.setuid(65534)
 
 
+def unprivileged_install(base):
+    """Copy the binary and the shipped rules where an unprivileged user can
+    reach them (the build tree may sit in a directory only root can enter);
+    the binary finds its rules in ../share/speurneus/rules."""
+    os.makedirs(os.path.join(base, "bin"))
+    shutil.copy2(A.bin, os.path.join(base, "bin", "speurneus"))
+    shutil.copytree(os.path.join(A.src, "rules"), os.path.join(base, "share", "speurneus", "rules"))
+    for root, dirs, files in os.walk(base):
+        for n in dirs:
+            os.chmod(os.path.join(root, n), 0o755)
+        for n in files:
+            os.chmod(os.path.join(root, n), 0o755 if n == "speurneus" else 0o644)
+    return os.path.join(base, "bin", "speurneus")
+
+
 @test
 def unreadable_file_is_incomplete():
-    d = tempfile.mkdtemp(prefix="sn-perm-", dir=A.work)
-    os.chmod(d, 0o755)
-    with open(os.path.join(d, "open.txt"), "w") as f:
-        f.write("niets\n")
-    secret = os.path.join(d, "secret.txt")
-    with open(secret, "w") as f:
-        f.write("BSN 111222333\n")
-    os.chmod(secret, 0o600)
-    for p_ in (d, os.path.join(d, "open.txt")):
-        os.chmod(p_, os.stat(p_).st_mode | 0o044)
-    key = os.path.join(A.work, "nobody.key")
-    if not os.path.exists(key):
+    base = tempfile.mkdtemp(prefix="sn-perm-", dir="/tmp")
+    try:
+        os.chmod(base, 0o755)
+        binary = unprivileged_install(base) if os.geteuid() == 0 else A.bin
+        d = os.path.join(base, "tree")
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+        with open(os.path.join(d, "open.txt"), "w") as f:
+            f.write("niets\n")
+        os.chmod(os.path.join(d, "open.txt"), 0o644)
+        secret = os.path.join(d, "secret.txt")
+        with open(secret, "w") as f:
+            f.write("BSN 111222333\n")
+        os.chmod(secret, 0o600)
+        key = os.path.join(base, "nobody.key")
         run(["key", "init", "-o", key])
-    os.chmod(key, 0o644)
-    pre = drop_privileges if os.geteuid() == 0 else None
-    if pre is None and os.access(secret, os.R_OK):
-        raise AssertionError("cannot create an unreadable file as this user")
-    env = {"XDG_CONFIG_HOME": tempfile.mkdtemp(dir="/tmp")}
-    os.chmod(env["XDG_CONFIG_HOME"], 0o777)
-    p = run(["scan", "--key-file", key, "--format", "ndjson", "-q", d], preexec=pre, env=env)
-    check(p.returncode == 3, "unreadable file exit %d, expected 3" % p.returncode)
-    recs = records(p.stdout)
-    errs = [r for r in recs if r["type"] == "file" and r["path"].endswith("secret.txt")]
-    check(errs and errs[0]["status"] == "error" and errs[0]["reason"] == "permission-denied",
-          "no permission-denied record")
-    check(recs[-1]["complete"] is False, "summary claims complete")
-    p = run(["scan", "--key-file", key, "--allow-incomplete", "-q", d], preexec=pre, env=env)
-    check(p.returncode == 0, "--allow-incomplete exit %d" % p.returncode)
+        os.chmod(key, 0o644)
+        pre = drop_privileges if os.geteuid() == 0 else None
+        if pre is None and os.access(secret, os.R_OK):
+            raise AssertionError("cannot create an unreadable file as this user")
+        xdg = os.path.join(base, "xdg")
+        os.makedirs(xdg)
+        os.chmod(xdg, 0o777)
+        env = dict(os.environ, XDG_CONFIG_HOME=xdg)
+        env.pop("SPEURNEUS_RULES_DIR", None)
+        p = subprocess.run([binary, "scan", "--key-file", key, "--format", "ndjson", "-q", d],
+                           capture_output=True, timeout=60, env=env, preexec_fn=pre)
+        check(p.returncode == 3, "unreadable file exit %d, expected 3 (%s)" %
+              (p.returncode, p.stderr.decode(errors="replace")[-200:]))
+        recs = records(p.stdout)
+        errs = [r for r in recs if r["type"] == "file" and r["path"].endswith("secret.txt")]
+        check(errs and errs[0]["status"] == "error" and errs[0]["reason"] == "permission-denied",
+              "no permission-denied record")
+        check(recs[-1]["complete"] is False, "summary claims complete")
+        p = subprocess.run([binary, "scan", "--key-file", key, "--allow-incomplete", "-q", d],
+                           capture_output=True, timeout=60, env=env, preexec_fn=pre)
+        check(p.returncode == 0, "--allow-incomplete exit %d" % p.returncode)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @test
