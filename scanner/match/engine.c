@@ -52,6 +52,13 @@ struct sn_matcher {
 	uint64_t boundary_mask[256];
 	unsigned first_rules[64];
 	unsigned nfirst;
+	/* Bytes with the same first/boundary columns share a class; pair[prev
+	 * class][class] says whether any rule may start there at all, so the
+	 * byte loop costs one small table look-up per byte. Row nclass is "no
+	 * previous byte". */
+	uint8_t byte_class[256];
+	unsigned nclass;
+	uint8_t *pair;
 	/* per unit */
 	const sn_location *loc;
 	uint64_t *frontier;      /* per rule, absolute decoded offset */
@@ -88,6 +95,7 @@ void sn_matcher_free(sn_matcher *m)
 	pcre2_jit_stack_free(m->jit);
 	free(m->use_jit);
 	free(m->any_first);
+	free(m->pair);
 	free(m->frontier);
 	free(m->c);
 	sn_buf_free(&m->norms);
@@ -99,6 +107,35 @@ void sn_matcher_free(sn_matcher *m)
 static int rule_enabled(const sn_matcher *m, size_t i)
 {
 	return m->o.only_rule < 0 || (size_t)m->o.only_rule == i;
+}
+
+static int build_pairs(sn_matcher *m)
+{
+	uint64_t fcol[256], bcol[256];
+	unsigned n = 0;
+	for (int b = 0; b < 256; b++) {
+		unsigned k;
+		for (k = 0; k < n; k++) {
+			if (fcol[k] == m->first_mask[b] && bcol[k] == m->boundary_mask[b])
+				break;
+		}
+		if (k == n) {
+			fcol[n] = m->first_mask[b];
+			bcol[n] = m->boundary_mask[b];
+			n++;
+		}
+		m->byte_class[b] = (uint8_t)k;
+	}
+	m->nclass = n;
+	m->pair = calloc((size_t)(n + 1) * n, 1);
+	if (!m->pair)
+		return SN_ENOMEM;
+	for (unsigned prev = 0; prev <= n; prev++) {
+		uint64_t blocked = prev < n ? bcol[prev] : 0;
+		for (unsigned cur = 0; cur < n; cur++)
+			m->pair[prev * n + cur] = (fcol[cur] & ~blocked) != 0;
+	}
+	return 0;
 }
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
@@ -149,6 +186,8 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 			}
 		}
 	}
+	if (build_pairs(m) < 0)
+		goto fail;
 	m->md = pcre2_match_data_create(maxcap + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -301,6 +340,18 @@ static inline int boundary_ok(const sn_rule *r, const sn_chunk *c, size_t p)
 	return !r->has_boundary || p == 0 || !r->boundary[(uint8_t)c->data[p - 1]];
 }
 
+/* The rule's declared leading byte classes: a cheap necessary condition
+ * checked before PCRE2 is called at p. */
+static inline int prefix_ok(const sn_rule *r, const sn_chunk *c, size_t p)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	for (size_t i = 1; i < r->nprefix && p + i < c->len; i++) {
+		if (!r->prefix[i][d[p + i]])
+			return 0;
+	}
+	return r->nprefix == 0 || r->prefix[0][d[p]];
+}
+
 static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t *pos)
 {
 	int rc = run(m, ri, 1, c, p);
@@ -324,7 +375,15 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 			lo = pos[b];
 	}
 	const uint8_t *d = (const uint8_t *)c->data;
+	const uint8_t *cls = m->byte_class, *pair = m->pair;
+	const unsigned nc = m->nclass;
+	unsigned prev = lo > 0 ? cls[d[lo - 1]] : nc;
 	for (size_t p = lo; p < c->emit_to && live; p++) {
+		unsigned cur = cls[d[p]];
+		unsigned any = pair[prev * nc + cur];
+		prev = cur;
+		if (!any)
+			continue;
 		uint64_t hits = m->first_mask[d[p]] & live;
 		if (!hits)
 			continue;
@@ -333,7 +392,7 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 		while (hits) {
 			unsigned b = (unsigned)__builtin_ctzll(hits);
 			hits &= hits - 1;
-			if (p < pos[b])
+			if (p < pos[b] || !prefix_ok(&m->rs->rules[m->first_rules[b]], c, p))
 				continue;
 			try_at(m, m->first_rules[b], c, p, &pos[b]);
 			if (pos[b] >= c->emit_to)

@@ -17,6 +17,8 @@
 #include "match/tables.h"
 #include "match/validate.h"
 
+#define SN_PREFIX_MAX 8
+
 /* A keyword or column name, pre-split into lower-case ASCII/UTF-8 word
  * tokens ("sociaal-fiscaal nummer" -> sociaal, fiscaal, nummer). */
 typedef struct sn_wordseq {
@@ -78,6 +80,9 @@ typedef struct sn_rule {
 	int require_context;           /* drop unless keyword, column or context */
 	int priority;                  /* overlap resolution: higher wins (default 0) */
 	unsigned max_length;           /* longest match in bytes (default 256) */
+	char **prefix_src;             /* declared: one character class per leading
+					  byte of every match ("[A-Za-z]", ...) */
+	size_t nprefix;                /* at most SN_PREFIX_MAX */
 	char *anchor_literal;          /* declared literal anchor or NULL */
 	unsigned anchor_before;        /* max bytes from match start to the literal */
 	int caseless;                  /* compile with PCRE2_CASELESS */
@@ -102,6 +107,8 @@ typedef struct sn_rule {
 	uint8_t first[256];      /* bytes that can start a match */
 	uint8_t boundary[256];   /* a match cannot start right after these bytes */
 	int has_boundary;
+	uint8_t (*prefix)[256];  /* prefix_src compiled: prefix[i][b] = byte b may be
+				    byte i of a match (bytes >= 0x80 always may) */
 	char anchor_desc[64];    /* human description for `rules list` */
 } sn_rule;
 

@@ -351,6 +351,30 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 			bad = 1;
 		}
 	}
+	if (r->nprefix) {
+		r->prefix = calloc(r->nprefix, sizeof *r->prefix);
+		if (!r->prefix)
+			return sn_error_set(SN_ENOMEM, "out of memory");
+		for (size_t i = 0; i < r->nprefix; i++) {
+			pcre2_code *cls = compile(r->prefix_src[i], opts | PCRE2_ANCHORED, &err, &off);
+			if (!cls) {
+				report(r, r->line, r->col, cb, payload, "prefix", err, off);
+				bad = 1;
+				continue;
+			}
+			pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+			for (int b = 0; b < 256 && md; b++) {
+				char one[2] = { (char)b, 0 };
+				/* a class tested on each ASCII byte; other bytes are
+				 * parts of characters and always allowed */
+				r->prefix[i][b] = b >= 0x80 ||
+					(pcre2_match(cls, (PCRE2_SPTR)one, 1, 0, 0, md, NULL) >= 0 &&
+					 pcre2_get_ovector_pointer(md)[1] == 1);
+			}
+			pcre2_match_data_free(md);
+			pcre2_code_free(cls);
+		}
+	}
 	if (r->weak_forms) {
 		r->re_weak_form = compile(r->weak_forms, opts | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
 					  &err, &off);

@@ -351,6 +351,10 @@ void sn_rule_clear(sn_rule *r)
 	free(r->context_after);
 	free(r->weak_values);
 	free(r->weak_forms);
+	for (size_t i = 0; i < r->nprefix; i++)
+		free(r->prefix_src[i]);
+	free(r->prefix_src);
+	free(r->prefix);
 	for (size_t i = 0; i < r->nplaceholders; i++)
 		free(r->placeholders[i]);
 	free(r->placeholders);
@@ -375,7 +379,7 @@ enum rule_key {
 	K_ID, K_CATEGORY, K_DESCRIPTION, K_PATTERN, K_VALIDATOR, K_CONFIDENCE,
 	K_KEYWORD_CONF, K_COLUMN_CONF, K_CONTEXT_CONF, K_WINDOW, K_KEYWORDS, K_ANTI,
 	K_COLUMNS, K_BEFORE, K_AFTER, K_PLACEHOLDERS, K_REQUIRE, K_PRIORITY,
-	K_MAX_LENGTH, K_ANCHOR, K_CASELESS, K_EXAMPLES, K_WEAK, K_WEAK_FORMS, K_COUNT
+	K_MAX_LENGTH, K_ANCHOR, K_CASELESS, K_EXAMPLES, K_WEAK, K_WEAK_FORMS, K_PREFIX, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -383,7 +387,7 @@ static const char *const key_names[K_COUNT] = {
 	"keyword_confidence", "column_confidence", "context_confidence", "window", "keywords",
 	"anti_keywords", "columns", "context_before", "context_after", "placeholders",
 	"require_context", "priority", "max_length", "anchor", "caseless", "examples",
-	"weak_values", "weak_forms",
+	"weak_values", "weak_forms", "prefix",
 };
 
 static int get_wordlist(loader *L, const yaml_node_t *n, const char *what, sn_wordlist *out)
@@ -470,6 +474,38 @@ static int get_placeholders(loader *L, const yaml_node_t *n, sn_rule *r)
 			continue;
 		}
 		r->placeholders[r->nplaceholders++] = s;
+	}
+	return bad ? -1 : 0;
+}
+
+/* prefix: one single-character class per leading byte of every match. */
+static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
+{
+	size_t count;
+	yaml_node_item_t *it;
+	int bad = 0;
+
+	if (seq_items(L, n, "prefix", "strings", &it, &count) < 0)
+		return -1;
+	if (count > SN_PREFIX_MAX) {
+		AT(L, n, "'prefix' has at most %d classes", SN_PREFIX_MAX);
+		return -1;
+	}
+	if (count == 0)
+		return 0;
+	r->prefix_src = calloc(count, sizeof *r->prefix_src);
+	if (!r->prefix_src) {
+		oom(L);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *e = node_at(L, it[i]);
+		char *s = NULL;
+		if (!e || dup_str(L, e, "prefix", &s) < 0) {
+			bad = 1;
+			continue;
+		}
+		r->prefix_src[r->nprefix++] = s;
 	}
 	return bad ? -1 : 0;
 }
@@ -836,6 +872,9 @@ static void parse_rule(loader *L, const yaml_node_t *n)
 			break;
 		case K_WEAK_FORMS:
 			rc = dup_str(L, val, "weak_forms", &r.weak_forms);
+			break;
+		case K_PREFIX:
+			rc = get_prefix(L, val, &r);
 			break;
 		case K_PLACEHOLDERS:
 			rc = get_placeholders(L, val, &r);
