@@ -78,6 +78,9 @@ typedef struct sn_sink_stats {
 	int write_errno;
 } sn_sink_stats;
 
+/* Counters so far.  NDJSON findings are batched per thread and counted when
+ * their batch is written, so call this once the writing threads are done
+ * (it writes their pending batches first). */
 void sn_sink_get_stats(sn_sink *s, sn_sink_stats *out);
 
 /* Final record ({"type":"summary",...}); the text format writes a short

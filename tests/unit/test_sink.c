@@ -879,9 +879,10 @@ static void test_write_failure(void **state)
 	sn_finding f = finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0, "*******82");
 	int rc = sn_sink_begin(s, &h), failed_at = -1;
 
-	/* Enough records to overflow stdio's buffer: the failure surfaces in a
-	 * record call, and every later call keeps failing. */
-	for (int i = 0; i < 200; i++) {
+	/* Enough records to fill a thread's batch and stdio's buffer: the
+	 * failure surfaces in a record call, and every later call keeps
+	 * failing. */
+	for (int i = 0; i < 2000; i++) {
 		rc = sn_sink_finding(s, &f);
 		if (rc != 0 && failed_at < 0)
 			failed_at = i;
@@ -893,7 +894,7 @@ static void test_write_failure(void **state)
 	sn_sink_get_stats(s, &st);
 	assert_int_equal(st.write_failed, 1);
 	assert_int_equal(st.write_errno, ENOSPC);
-	assert_int_equal(st.findings, 200); /* still counted */
+	assert_int_equal(st.findings, 2000); /* still counted */
 	assert_int_equal(sn_sink_end(s, 1.0, 0), SN_EIO);
 	assert_int_equal(sn_sink_close(s, 1), SN_EIO);
 	fclose(full);
