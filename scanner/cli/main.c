@@ -100,6 +100,20 @@ static void usage_scan(FILE *f)
 		"  --max-filesize SIZE        skip files larger than SIZE (K, M, G suffixes);\n"
 		"                             no limit by default\n"
 		"\n"
+		"Archives and compressed files (gzip, bzip2, xz, zstd, lz4, .Z; zip, tar,\n"
+		"7z, cpio, ar, ISO 9660) are read inside, nested; a limit reached is an\n"
+		"'incomplete' record with the limit's name as reason:\n"
+		"  --max-nesting N            containers inside containers (default 8)\n"
+		"  --max-ratio N              decompressed : compressed bytes, per member and\n"
+		"                             per file, judged after 16 MiB (default 200;\n"
+		"                             0 = off); what stops compression bombs\n"
+		"  --max-member-size SIZE     bytes one member may produce (default 64G)\n"
+		"  --max-total-size SIZE      bytes one file may produce in all (default 1T)\n"
+		"  --max-entries N            entries in one file, all levels (default 1000000)\n"
+		"  --max-buffer SIZE          a nested zip or 7z is held in memory up to SIZE\n"
+		"                             (default 256M)\n"
+		"  --max-time SECONDS         per top-level file (default 7200; 0 = none)\n"
+		"\n"
 		"Rules and keys:\n"
 		"  --rules DIR                use the rules in DIR instead of the shipped ones\n"
 		"                             (repeatable)\n"
@@ -330,8 +344,22 @@ static int cmd_key(int argc, char **argv)
 enum {
 	OPT_FORMAT = 1000, OPT_MINCONF, OPT_FAILON, OPT_REVEAL, OPT_SORT, OPT_COLOR,
 	OPT_ALLOW_INCOMPLETE, OPT_FOLLOW, OPT_ONE_FS, OPT_EXCLUDE, OPT_GITIGNORE,
-	OPT_MAXSIZE, OPT_RULES, OPT_EXTRA_RULES, OPT_KEYFILE, OPT_SLOW
+	OPT_MAXSIZE, OPT_RULES, OPT_EXTRA_RULES, OPT_KEYFILE, OPT_SLOW, OPT_MAX_NESTING,
+	OPT_MAX_BUFFER, OPT_MAX_MEMBER, OPT_MAX_TOTAL, OPT_MAX_RATIO, OPT_MAX_ENTRIES, OPT_MAX_TIME
 };
+
+/* An unsigned number within [lo, hi]; 0 or -1. */
+static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
+		      unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
 
 static int cmd_scan(int argc, char **argv)
 {
@@ -355,6 +383,13 @@ static int cmd_scan(int argc, char **argv)
 		{ "extra-rules", required_argument, NULL, OPT_EXTRA_RULES },
 		{ "key-file", required_argument, NULL, OPT_KEYFILE },
 		{ "slow-path", no_argument, NULL, OPT_SLOW },
+		{ "max-nesting", required_argument, NULL, OPT_MAX_NESTING },
+		{ "max-buffer", required_argument, NULL, OPT_MAX_BUFFER },
+		{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
+		{ "max-total-size", required_argument, NULL, OPT_MAX_TOTAL },
+		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+		{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
+		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -444,6 +479,51 @@ static int cmd_scan(int argc, char **argv)
 		case OPT_EXTRA_RULES: strv_push(&extra, optarg); break;
 		case OPT_KEYFILE: key_file = optarg; break;
 		case OPT_SLOW: so.slow_path = 1; break;
+		case OPT_MAX_NESTING:
+		case OPT_MAX_RATIO:
+		case OPT_MAX_ENTRIES:
+		case OPT_MAX_TIME: {
+			unsigned long long v;
+			unsigned long long hi = opt == OPT_MAX_NESTING ? 32 : opt == OPT_MAX_ENTRIES
+									? UINT64_MAX
+									: 1000000000ull;
+			if (parse_uint(optarg, 0, hi, &v) < 0) {
+				fprintf(stderr, "%s: --%s needs a number from 0 to %llu\n", prog,
+					opt == OPT_MAX_NESTING ? "max-nesting" :
+					opt == OPT_MAX_RATIO ? "max-ratio" :
+					opt == OPT_MAX_ENTRIES ? "max-entries" : "max-time", hi);
+				goto done;
+			}
+			if (opt == OPT_MAX_NESTING)
+				so.limits.max_nesting = (unsigned)v;
+			else if (opt == OPT_MAX_RATIO)
+				so.limits.max_ratio = (unsigned)v;
+			else if (opt == OPT_MAX_ENTRIES)
+				so.limits.max_entries = v;
+			else
+				so.limits.max_time_s = (unsigned)v;
+			break;
+		}
+		case OPT_MAX_BUFFER:
+		case OPT_MAX_MEMBER:
+		case OPT_MAX_TOTAL: {
+			uint64_t v;
+			if (parse_size(optarg, &v) < 0 || v == 0 ||
+			    (opt == OPT_MAX_BUFFER && v > (4ull << 30))) {
+				fprintf(stderr, "%s: --%s needs a size such as 512M%s\n", prog,
+					opt == OPT_MAX_BUFFER ? "max-buffer" :
+					opt == OPT_MAX_MEMBER ? "max-member-size" : "max-total-size",
+					opt == OPT_MAX_BUFFER ? " (at most 4G)" : "");
+				goto done;
+			}
+			if (opt == OPT_MAX_BUFFER)
+				so.limits.max_buffer = v;
+			else if (opt == OPT_MAX_MEMBER)
+				so.limits.max_member_size = v;
+			else
+				so.limits.max_total_size = v;
+			break;
+		}
 		case 'q': quiet = 1; break;
 		case 'h':
 			usage_scan(stdout);

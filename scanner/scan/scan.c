@@ -22,12 +22,14 @@
 
 #include "match/engine.h"
 #include "sink/sink.h"
+#include "source/container.h"
 #include "source/source.h"
 #include "speurneus/error.h"
 #include "text/text.h"
 #include "walk/walk.h"
 
 #define SN_SNIFF_BYTES (64 * 1024)
+#define SN_CHAIN_MAX 64 /* member chain ceiling; --max-nesting is checked first */
 
 typedef struct worker {
 	sn_matcher *m;
@@ -45,37 +47,58 @@ typedef struct scan_ctx {
 	volatile sig_atomic_t *stop;
 } scan_ctx;
 
-typedef struct unit_ctx {
+/* One top-level file (or stdin, or a buffer) being scanned: its path, the
+ * member chain of the unit being read inside it, and its container budget. */
+typedef struct unit {
 	scan_ctx *sc;
 	worker *w;
+	const char *path;
+	const char *chain[SN_CHAIN_MAX];
+	size_t depth;
+	sn_budget b;
 	int stopped;
-} unit_ctx;
+} unit;
 
-typedef struct fd_reader {
+/* The top-level source: a descriptor (a regular file, or stdin) or memory. */
+typedef struct top_src {
+	sn_input in; /* first: the reader's ctx is the top_src itself */
 	int fd;
-	uint64_t total;
 	volatile sig_atomic_t *stop;
-} fd_reader;
+	const uint8_t *mem;
+	size_t mem_len, mem_off;
+} top_src;
 
 /* A read interrupted by SIGINT/SIGTERM (the handlers are installed without
  * SA_RESTART) gives up when the scan is stopping, so a pipe that never ends
  * cannot hold the scan. */
 static ssize_t read_fd(void *ctx, void *buf, size_t n)
 {
-	fd_reader *r = ctx;
+	top_src *r = ctx;
 	for (;;) {
 		ssize_t k = read(r->fd, buf, n);
 		if (k < 0 && errno == EINTR && !(r->stop && *r->stop))
 			continue;
 		if (k > 0)
-			r->total += (uint64_t)k;
+			r->in.produced += (uint64_t)k;
 		return k;
 	}
 }
 
+static ssize_t read_mem(void *ctx, void *buf, size_t n)
+{
+	top_src *r = ctx;
+	size_t k = r->mem_len - r->mem_off;
+	if (k > n)
+		k = n;
+	memcpy(buf, r->mem + r->mem_off, k);
+	r->mem_off += k;
+	r->in.produced += k;
+	return (ssize_t)k;
+}
+
 static int on_finding(const sn_finding *f, void *payload)
 {
-	unit_ctx *u = payload;
+	unit *u = payload;
 	if (f->confidence >= u->sc->o->min_confidence)
 		return sn_sink_finding(u->sc->sink, f) < 0 ? SN_EIO : 0;
 	sn_sink_note_below(u->sc->sink, f->category, f->confidence);
@@ -84,7 +107,7 @@ static int on_finding(const sn_finding *f, void *payload)
 
 static int on_chunk(const sn_chunk *c, void *payload)
 {
-	unit_ctx *u = payload;
+	unit *u = payload;
 	if (u->sc->stop && *u->sc->stop) {
 		u->stopped = 1;
 		return SN_ESTOP;
@@ -102,78 +125,200 @@ static void record(scan_ctx *sc, const sn_location *loc, sn_file_status st, cons
 }
 
 /* Read the first block (up to SN_SNIFF_BYTES). Returns bytes or -1. */
-static ssize_t read_head(int fd, uint8_t *buf, fd_reader *r)
+static ssize_t read_head(sn_input *in, uint8_t *buf)
 {
 	size_t got = 0;
 	while (got < SN_SNIFF_BYTES) {
-		ssize_t k = read_fd(r, buf + got, SN_SNIFF_BYTES - got);
+		ssize_t k = in->read(in->ctx, buf + got, SN_SNIFF_BYTES - got);
 		if (k < 0)
 			return -1;
 		if (k == 0)
 			break;
 		got += (size_t)k;
 	}
-	(void)fd;
 	return (ssize_t)got;
 }
 
-/* Scan an open descriptor as one unit. `st` is NULL for stdin. */
-static void scan_fd(scan_ctx *sc, worker *w, int fd, const struct stat *st, const char *path)
+static int scan_unit(unit *u, sn_input *in, const struct stat *st);
+
+static void drain(sn_input *in)
 {
-	sn_location loc = { path, NULL, 0 };
-	fd_reader rd = { fd, 0, sc->stop };
-	ssize_t hn = read_head(fd, w->head, &rd);
-	if (hn < 0 && sc->stop && *sc->stop) {
-		record(sc, &loc, SN_FILE_INCOMPLETE, "interrupted", NULL, rd.total);
+	static _Thread_local uint8_t sink_buf[64 * 1024];
+	while (in->read(in->ctx, sink_buf, sizeof sink_buf) > 0)
+		;
+}
+
+static int on_member(void *payload, const char *name, sn_input *in)
+{
+	unit *u = payload;
+	u->chain[u->depth++] = name;
+	int rc = scan_unit(u, in, NULL);
+	u->depth--;
+	return rc;
+}
+
+static void on_container_record(void *payload, const char *name, sn_file_status st,
+				const char *reason, const char *detail)
+{
+	unit *u = payload;
+	sn_location loc = { u->path, u->chain, u->depth };
+	if (name) {
+		u->chain[u->depth] = name;
+		loc.nmember++;
+	}
+	record(u->sc, &loc, st, reason, detail, 0);
+}
+
+/* After a unit was read: the ledger outcome, or counted as scanned. */
+static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const struct stat *st,
+			int container, int rc, int read_errno)
+{
+	scan_ctx *sc = u->sc;
+	if (in->stop_reason) {
+		record(sc, loc, in->stop_status, in->stop_reason,
+		       in->stop_detail[0] ? in->stop_detail : NULL, in->produced);
 		return;
 	}
-	if (hn < 0) {
-		record(sc, &loc, SN_FILE_ERROR, errno == EISDIR ? "open-error" : "read-error",
-		       strerror(errno), rd.total);
+	if (u->stopped || rc == SN_ESTOP || (sc->stop && *sc->stop)) {
+		record(sc, loc, SN_FILE_INCOMPLETE, "interrupted", NULL, in->produced);
 		return;
 	}
-	sn_type ty;
-	sn_sniff(w->sn, w->head, (size_t)hn, &ty);
-	if (ty.kind == SN_KIND_SKIP) {
-		record(sc, &loc, SN_FILE_SKIPPED, ty.reason, ty.detail[0] ? ty.detail : NULL, 0);
-		return;
-	}
-	unit_ctx u = { sc, w, 0 };
-	sn_matcher_begin_unit(w->m, &loc);
-	uint64_t consumed = 0;
-	sn_encoding enc;
-	int rerr = 0;
-	int rc = sn_text_stream(w->t, w->head, (size_t)hn, read_fd, &rd, on_chunk, &u, &consumed,
-				&enc, &rerr);
-	if (u.stopped || rc == SN_ESTOP || (sc->stop && *sc->stop)) {
-		record(sc, &loc, SN_FILE_INCOMPLETE, "interrupted", NULL, rd.total);
-		return;
-	}
-	if (rc == SN_EIO && rerr) {
-		record(sc, &loc, SN_FILE_INCOMPLETE, "read-error", strerror(rerr), rd.total);
+	if (rc == SN_EIO && read_errno) {
+		record(sc, loc, SN_FILE_INCOMPLETE, "read-error", strerror(read_errno), in->produced);
 		return;
 	}
 	if (rc < 0) {
-		record(sc, &loc, SN_FILE_ERROR, "scan-error", sn_error_last(), rd.total);
+		record(sc, loc, SN_FILE_ERROR, "scan-error", sn_error_last(), in->produced);
 		return;
 	}
 	if (st) {
 		struct stat after;
-		if (fstat(fd, &after) == 0 &&
+		top_src *t = (top_src *)in;
+		if (fstat(t->fd, &after) == 0 &&
 		    (after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
 		     after.st_mtim.tv_nsec != st->st_mtim.tv_nsec ||
-		     (uint64_t)st->st_size != rd.total)) {
-			record(sc, &loc, SN_FILE_INCOMPLETE, "changed",
-			       "size or modification time changed while it was read", rd.total);
+		     (!container && (uint64_t)st->st_size != in->produced))) {
+			record(sc, loc, SN_FILE_INCOMPLETE, "changed",
+			       "size or modification time changed while it was read", in->produced);
 			return;
 		}
 	}
-	if (sn_matcher_limit_hits(w->m)) {
-		record(sc, &loc, SN_FILE_INCOMPLETE, "regex-limit",
-		       "a pattern reached its backtracking budget", rd.total);
+	if (container)
+		return; /* its members are the units that count */
+	if (sn_matcher_limit_hits(u->w->m)) {
+		record(sc, loc, SN_FILE_INCOMPLETE, "regex-limit",
+		       "a pattern reached its backtracking budget", in->produced);
 		return;
 	}
-	sn_sink_note_scanned(sc->sink, rd.total);
+	sn_sink_note_scanned(sc->sink, in->produced);
+}
+
+/* Scan one unit (a file, stdin, or a member at any depth) read from `in`.
+ * `st` is the fstat of a top-level regular file, else NULL. */
+static int scan_unit(unit *u, sn_input *in, const struct stat *st)
+{
+	scan_ctx *sc = u->sc;
+	worker *w = u->w;
+	sn_location loc = { u->path, u->chain, u->depth };
+	/* each nesting level keeps its own head: the level above may still
+	 * hand it to libarchive */
+	uint8_t *head = u->depth == 0 ? w->head : malloc(SN_SNIFF_BYTES);
+	int rc = 0, rerr = 0;
+	if (!head) {
+		record(sc, &loc, SN_FILE_ERROR, "scan-error", "out of memory", 0);
+		return 0;
+	}
+	ssize_t hn = read_head(in, head);
+	if (hn < 0) {
+		rerr = errno;
+		if (!in->stop_reason && !(sc->stop && *sc->stop))
+			record(sc, &loc, SN_FILE_ERROR, rerr == EISDIR ? "open-error" : "read-error",
+			       strerror(rerr), in->produced);
+		else
+			finish_unit(u, &loc, in, NULL, 0, SN_EIO, 0);
+		goto done;
+	}
+	sn_type ty;
+	sn_sniff(w->sn, head, (size_t)hn, &ty);
+	if (ty.kind == SN_KIND_SKIP && sn_container_kind(ty.reason)) {
+		int nested = u->depth > 0;
+		/* the tar inside a .tar.gz is named by the .tar.gz alone */
+		int transparent = in->transparent && u->depth > 0;
+		if (transparent) {
+			u->depth--;
+			loc.nmember--;
+		}
+		if (u->depth >= sc->o->limits.max_nesting) {
+			char d[64];
+			snprintf(d, sizeof d, "containers nested deeper than %u",
+				 sc->o->limits.max_nesting);
+			record(sc, &loc, SN_FILE_INCOMPLETE, "nesting-depth", d, 0);
+		} else {
+			static const sn_container_cb cbs = { on_member, on_container_record };
+			rc = sn_container_scan(head, (size_t)hn, in, nested, ty.reason, &u->b, &cbs,
+					       u);
+			finish_unit(u, &loc, in, st, 1, rc, 0);
+		}
+		if (transparent)
+			u->depth++;
+		goto done;
+	}
+	if (ty.kind == SN_KIND_SKIP) {
+		/* A member that is not text is still read to its end inside a
+		 * container: decompressing it is needed to reach the next member
+		 * anyway, and it is how a zero-filled bomb meets the ratio limit
+		 * instead of passing as "binary". */
+		if (u->depth > 0)
+			drain(in);
+		if (in->stop_reason)
+			finish_unit(u, &loc, in, NULL, 0, SN_EIO, 0);
+		else
+			record(sc, &loc, SN_FILE_SKIPPED, ty.reason, ty.detail[0] ? ty.detail : NULL,
+			       0);
+		goto done;
+	}
+	sn_matcher_begin_unit(w->m, &loc);
+	sn_encoding enc;
+	rc = sn_text_stream(w->t, head, (size_t)hn, in->read, in->ctx, on_chunk, u, NULL, &enc,
+			    &rerr);
+	finish_unit(u, &loc, in, st, 0, rc, rerr);
+done:
+	if (head != w->head)
+		free(head);
+	return (u->stopped || (sc->stop && *sc->stop)) ? SN_ESTOP : 0;
+}
+
+/* Scan a whole top-level source. */
+static void scan_top(scan_ctx *sc, worker *w, top_src *src, const struct stat *st,
+		     const char *path)
+{
+	unit *u = calloc(1, sizeof *u);
+	sn_location loc = { path, NULL, 0 };
+	if (!u) {
+		record(sc, &loc, SN_FILE_ERROR, "scan-error", "out of memory", 0);
+		return;
+	}
+	u->sc = sc;
+	u->w = w;
+	u->path = path;
+	sn_budget_init(&u->b, &sc->o->limits, sc->stop);
+	src->in.name = path;
+	scan_unit(u, &src->in, st);
+	free(u);
+}
+
+static void scan_fd(scan_ctx *sc, worker *w, int fd, const struct stat *st, const char *path)
+{
+	top_src src;
+	memset(&src, 0, sizeof src);
+	src.in.read = read_fd;
+	src.in.ctx = &src;
+	/* a regular file can be read again from the start, which formats that
+	 * seek (zip, 7z, ISO 9660) need */
+	src.in.fd = st && S_ISREG(st->st_mode) ? fd : -1;
+	src.fd = fd;
+	src.stop = sc->stop;
+	scan_top(sc, w, &src, st, path);
 }
 
 static int on_file(void *payload, unsigned wi, const char *path, int is_root)
@@ -228,16 +373,39 @@ unsigned sn_scan_default_threads(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+static int worker_init(const sn_scan_options *o, worker *w)
+{
+	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
+	sn_text_options to = SN_TEXT_OPTIONS_INIT;
+	int rc;
+	mo.key = o->key;
+	mo.reveal = o->reveal;
+	mo.slow_path = o->slow_path;
+	sn_matcher_overlap(o->rules, &to.before, &to.after);
+	if ((rc = sn_matcher_new(&w->m, o->rules, &mo)) < 0 || (rc = sn_text_new(&w->t, &to)) < 0 ||
+	    (rc = sn_sniffer_new(&w->sn)) < 0)
+		return rc;
+	w->head = malloc(SN_SNIFF_BYTES);
+	if (!w->head)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void worker_clear(worker *w)
+{
+	sn_matcher_free(w->m);
+	sn_text_free(w->t);
+	sn_sniffer_free(w->sn);
+	free(w->head);
+	memset(w, 0, sizeof *w);
+}
+
 static void free_workers(scan_ctx *sc)
 {
 	if (!sc->w)
 		return;
-	for (unsigned i = 0; i < sc->nw; i++) {
-		sn_matcher_free(sc->w[i].m);
-		sn_text_free(sc->w[i].t);
-		sn_sniffer_free(sc->w[i].sn);
-		free(sc->w[i].head);
-	}
+	for (unsigned i = 0; i < sc->nw; i++)
+		worker_clear(&sc->w[i]);
 	free(sc->w);
 }
 
@@ -268,22 +436,9 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 	rc = sn_inode_set_new(&sc.inodes);
 	if (rc < 0)
 		goto done;
-	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
-	mo.key = o->key;
-	mo.reveal = o->reveal;
-	mo.slow_path = o->slow_path;
-	sn_text_options to = SN_TEXT_OPTIONS_INIT;
-	sn_matcher_overlap(o->rules, &to.before, &to.after);
 	for (unsigned i = 0; i < sc.nw; i++) {
-		if ((rc = sn_matcher_new(&sc.w[i].m, o->rules, &mo)) < 0 ||
-		    (rc = sn_text_new(&sc.w[i].t, &to)) < 0 ||
-		    (rc = sn_sniffer_new(&sc.w[i].sn)) < 0)
+		if ((rc = worker_init(o, &sc.w[i])) < 0)
 			goto done;
-		sc.w[i].head = malloc(SN_SNIFF_BYTES);
-		if (!sc.w[i].head) {
-			rc = sn_error_set(SN_ENOMEM, "out of memory");
-			goto done;
-		}
 	}
 
 	/* Standard input first, on worker 0's pipeline, before the walk. */
@@ -316,5 +471,36 @@ done:
 	res->duration_s = now_s() - t0;
 	free_workers(&sc);
 	sn_inode_set_free(sc.inodes);
+	return rc;
+}
+
+int sn_scan_buffer(const sn_scan_options *o, struct sn_sink *sink, const void *data, size_t n,
+		   const char *name)
+{
+	scan_ctx sc;
+	worker w;
+	int rc;
+	memset(&sc, 0, sizeof sc);
+	memset(&w, 0, sizeof w);
+	if (o->version != SN_SCAN_OPTIONS_VERSION || !o->rules || !o->key)
+		return sn_error_set(SN_EINVAL, "invalid scan options");
+	sc.o = o;
+	sc.sink = sink;
+	sc.stop = o->stop;
+	sc.w = &w;
+	sc.nw = 1;
+	rc = worker_init(o, &w);
+	if (rc == 0) {
+		top_src src;
+		memset(&src, 0, sizeof src);
+		src.in.read = read_mem;
+		src.in.ctx = &src;
+		src.in.fd = -1;
+		src.fd = -1;
+		src.mem = data;
+		src.mem_len = n;
+		scan_top(&sc, &w, &src, NULL, name ? name : "<buffer>");
+	}
+	worker_clear(&w);
 	return rc;
 }
