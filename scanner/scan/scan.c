@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,38 @@ typedef struct worker {
 	uint8_t *head;  /* first block, for sniffing */
 } worker;
 
+/*
+ * Members of one large archive are decompressed in order by one worker, but
+ * matching them need not wait: a text member of at most SN_PAR_MEMBER_MAX
+ * bytes is read into a buffer and handed to a helper thread, while the
+ * worker goes on decompressing.  When every helper is busy and the queue is
+ * full the worker scans the member itself, so memory stays bounded by
+ * queue size x SN_PAR_MEMBER_MAX.  Limits were applied while the member was
+ * read, so helpers only match.
+ */
+#define SN_PAR_MEMBER_MAX (4u << 20)
+
+typedef struct member_job {
+	struct member_job *next;
+	char *path;
+	char **chain;
+	size_t depth;
+	uint8_t *data;
+	size_t len;
+} member_job;
+
+typedef struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	member_job *head, *tail;
+	size_t n, max;
+	int quit;
+	pthread_t *th;
+	worker *w;
+	unsigned nth, nw, started;
+	struct scan_ctx *sc;
+} pool;
+
 typedef struct scan_ctx {
 	const sn_scan_options *o;
 	sn_sink *sink;
@@ -45,6 +78,7 @@ typedef struct scan_ctx {
 	unsigned nw;
 	sn_inode_set *inodes;
 	volatile sig_atomic_t *stop;
+	pool *pl; /* NULL with one thread */
 } scan_ctx;
 
 /* One top-level file (or stdin, or a buffer) being scanned: its path, the
@@ -140,6 +174,8 @@ static ssize_t read_head(sn_input *in, uint8_t *buf)
 }
 
 static int scan_unit(unit *u, sn_input *in, const struct stat *st);
+static int worker_init(const sn_scan_options *o, worker *w);
+static void worker_clear(worker *w);
 
 static void drain(sn_input *in)
 {
@@ -213,6 +249,220 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 	sn_sink_note_scanned(sc->sink, in->produced);
 }
 
+static void job_free(member_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->depth; i++)
+		free(j->chain[i]);
+	free(j->chain);
+	free(j->path);
+	free(j->data);
+	free(j);
+}
+
+/* Scan a buffered member on `w` (a helper's or the caller's worker). */
+static void scan_job(scan_ctx *sc, worker *w, member_job *j)
+{
+	unit tmp;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.sc = sc;
+	tmp.w = w;
+	tmp.path = j->path;
+	sn_location loc = { j->path, (const char *const *)j->chain, j->depth };
+	sn_input in;
+	memset(&in, 0, sizeof in);
+	in.fd = -1;
+	in.produced = j->len;
+	sn_matcher_begin_unit(w->m, &loc);
+	int rc = sn_text_stream_buffer(w->t, j->data, j->len, on_chunk, &tmp);
+	finish_unit(&tmp, &loc, &in, NULL, 0, rc, 0);
+}
+
+static void *pool_main(void *arg)
+{
+	pool *pl = arg;
+	unsigned me;
+	pthread_mutex_lock(&pl->mu);
+	me = pl->started++;
+	for (;;) {
+		while (!pl->head && !pl->quit)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (!pl->head)
+			break;
+		member_job *j = pl->head;
+		pl->head = j->next;
+		if (!pl->head)
+			pl->tail = NULL;
+		pl->n--;
+		pthread_cond_broadcast(&pl->cv);
+		pthread_mutex_unlock(&pl->mu);
+		if (pl->sc->stop && *pl->sc->stop) {
+			sn_location loc = { j->path, (const char *const *)j->chain, j->depth };
+			record(pl->sc, &loc, SN_FILE_INCOMPLETE, "interrupted", NULL, 0);
+		} else {
+			scan_job(pl->sc, &pl->w[me], j);
+		}
+		job_free(j);
+		pthread_mutex_lock(&pl->mu);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+/*
+ * Try to hand a text member to a helper: read it whole (it must end within
+ * SN_PAR_MEMBER_MAX) and queue it.  Returns 0 when the member was dealt
+ * with (queued, or scanned here from the buffer), -1 when the caller must
+ * stream it -- then nothing was read beyond `head`... except that a member
+ * longer than the buffer was partly read: it is streamed from the buffer and
+ * the rest of `in` here, also returning 0.
+ */
+static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
+		   const sn_location *loc, const struct stat *st)
+{
+	scan_ctx *sc = u->sc;
+	pool *pl = sc->pl;
+	pthread_mutex_lock(&pl->mu);
+	int room = pl->n < pl->max;
+	pthread_mutex_unlock(&pl->mu);
+	if (!room)
+		return -1;
+	member_job *j = calloc(1, sizeof *j);
+	uint8_t *buf = malloc(SN_PAR_MEMBER_MAX);
+	if (!j || !buf) {
+		free(j);
+		free(buf);
+		return -1;
+	}
+	memcpy(buf, head, hn);
+	size_t len = hn;
+	int ended = hn < SN_SNIFF_BYTES, failed = 0;
+	while (!ended && len < SN_PAR_MEMBER_MAX) {
+		ssize_t k = in->read(in->ctx, buf + len, SN_PAR_MEMBER_MAX - len);
+		if (k < 0) {
+			failed = 1;
+			break;
+		}
+		if (k == 0)
+			ended = 1;
+		len += (size_t)k;
+	}
+	if (failed || !ended) {
+		/* too long to queue, or stopped: scan it here, buffer first */
+		sn_matcher_begin_unit(u->w->m, loc);
+		sn_encoding enc;
+		int rerr = 0, rc;
+		if (failed)
+			rc = sn_text_stream_buffer(u->w->t, buf, len, on_chunk, u);
+		else
+			rc = sn_text_stream(u->w->t, buf, len, in->read, in->ctx, on_chunk, u, NULL,
+					    &enc, &rerr);
+		finish_unit(u, loc, in, st, 0, failed && !in->stop_reason ? SN_EIO : rc,
+			    failed ? errno : rerr);
+		free(buf);
+		free(j);
+		return 0;
+	}
+	j->data = buf;
+	j->len = len;
+	j->depth = loc->nmember;
+	j->path = strdup(loc->path);
+	j->chain = calloc(j->depth ? j->depth : 1, sizeof *j->chain);
+	int oom = !j->path || !j->chain;
+	for (size_t i = 0; !oom && i < j->depth; i++) {
+		j->chain[i] = strdup(loc->member[i]);
+		oom = !j->chain[i];
+	}
+	if (oom) {
+		/* scan it here instead */
+		j->depth = 0;
+		sn_matcher_begin_unit(u->w->m, loc);
+		int rc = sn_text_stream_buffer(u->w->t, buf, len, on_chunk, u);
+		finish_unit(u, loc, in, st, 0, rc, 0);
+		job_free(j);
+		return 0;
+	}
+	pthread_mutex_lock(&pl->mu);
+	if (pl->n < pl->max) {
+		if (pl->tail)
+			pl->tail->next = j;
+		else
+			pl->head = j;
+		pl->tail = j;
+		pl->n++;
+		pthread_cond_signal(&pl->cv);
+		j = NULL;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	if (j) {
+		/* the queue filled up meanwhile: scan it here */
+		scan_job(sc, u->w, j);
+		job_free(j);
+	}
+	return 0;
+}
+
+static int pool_start(scan_ctx *sc, unsigned nth)
+{
+	pool *pl = calloc(1, sizeof *pl);
+	if (!pl)
+		return SN_ENOMEM;
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->cv, NULL);
+	pl->sc = sc;
+	pl->max = 2u * (nth + 1);
+	pl->th = calloc(nth, sizeof *pl->th);
+	pl->w = calloc(nth, sizeof *pl->w);
+	if (!pl->th || !pl->w)
+		goto fail;
+	for (unsigned i = 0; i < nth; i++) {
+		if (worker_init(sc->o, &pl->w[i]) < 0)
+			goto fail;
+		pl->nw++;
+	}
+	for (unsigned i = 0; i < nth; i++) {
+		if (pthread_create(&pl->th[i], NULL, pool_main, pl) != 0)
+			break;
+		pl->nth++;
+	}
+	if (!pl->nth)
+		goto fail;
+	sc->pl = pl;
+	return 0;
+fail:
+	for (unsigned i = 0; pl->w && i < nth; i++)
+		worker_clear(&pl->w[i]); /* safe on a zeroed worker */
+	free(pl->w);
+	free(pl->th);
+	pthread_cond_destroy(&pl->cv);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+	return SN_ENOMEM;
+}
+
+/* Let the helpers finish the queue, then stop them. */
+static void pool_stop(scan_ctx *sc)
+{
+	pool *pl = sc->pl;
+	if (!pl)
+		return;
+	pthread_mutex_lock(&pl->mu);
+	pl->quit = 1;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	for (unsigned i = 0; i < pl->nth; i++)
+		pthread_join(pl->th[i], NULL);
+	for (unsigned i = 0; i < pl->nw; i++)
+		worker_clear(&pl->w[i]);
+	free(pl->w);
+	free(pl->th);
+	pthread_cond_destroy(&pl->cv);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl);
+	sc->pl = NULL;
+}
+
 /* Scan one unit (a file, stdin, or a member at any depth) read from `in`.
  * `st` is the fstat of a top-level regular file, else NULL. */
 static int scan_unit(unit *u, sn_input *in, const struct stat *st)
@@ -277,6 +527,8 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 			       0);
 		goto done;
 	}
+	if (u->depth > 0 && sc->pl && handoff(u, in, head, (size_t)hn, &loc, st) == 0)
+		goto done;
 	sn_matcher_begin_unit(w->m, &loc);
 	sn_encoding enc;
 	rc = sn_text_stream(w->t, head, (size_t)hn, in->read, in->ctx, on_chunk, u, NULL, &enc,
@@ -441,6 +693,10 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 			goto done;
 	}
 
+	/* Helpers that match members of large archives (see pool). */
+	if (sc.nw > 1 && pool_start(&sc, sc.nw - 1) < 0)
+		sc.pl = NULL; /* without helpers every member is scanned inline */
+
 	/* Standard input first, on worker 0's pipeline, before the walk. */
 	const char **roots = calloc(o->npaths ? o->npaths : 1, sizeof *roots);
 	size_t nroots = 0;
@@ -466,6 +722,7 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 		rc = sn_walk_run(roots, nroots, &wo, &cb, &sc, o->stop);
 	}
 	free(roots);
+	pool_stop(&sc);
 done:
 	res->interrupted = o->stop && *o->stop;
 	res->duration_s = now_s() - t0;
