@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libpcre2-dev libmagic-dev libmagic-mgc
-          zlib1g-dev libyaml-dev libsodium-dev libcmocka-dev libarchive-dev python3)
+          zlib1g-dev libyaml-dev libsodium-dev libcmocka-dev libarchive-dev python3
+          zstd lz4 ncompress zip binutils cpio 7zip xorriso xz-utils)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

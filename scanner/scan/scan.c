@@ -89,6 +89,8 @@ typedef struct unit {
 	const char *path;
 	const char *chain[SN_CHAIN_MAX];
 	size_t depth;
+	unsigned levels;  /* containers open around the current unit, transparent
+			     ones included: what --max-nesting bounds */
 	sn_budget b;
 	int stopped;
 } unit;
@@ -210,6 +212,8 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 			int container, int rc, int read_errno)
 {
 	scan_ctx *sc = u->sc;
+	if (in->stop_reason && in->stop_reported)
+		return; /* a member inside recorded it, with its chain */
 	if (in->stop_reason) {
 		record(sc, loc, in->stop_status, in->stop_reason,
 		       in->stop_detail[0] ? in->stop_detail : NULL, in->produced);
@@ -490,6 +494,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 	}
 	sn_type ty;
 	sn_sniff(w->sn, head, (size_t)hn, &ty);
+	in->sniffed = 1;
 	if (ty.kind == SN_KIND_SKIP && sn_container_kind(ty.reason)) {
 		int nested = u->depth > 0;
 		/* the tar inside a .tar.gz is named by the .tar.gz alone */
@@ -498,15 +503,22 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 			u->depth--;
 			loc.nmember--;
 		}
-		if (u->depth >= sc->o->limits.max_nesting) {
+		/* a .tar.gz is two levels (gzip, then tar) although it is named as
+		 * one; counting every level also ends a stream that decompresses to
+		 * itself */
+		if (u->levels >= sc->o->limits.max_nesting + (unsigned)transparent ||
+		    u->depth >= SN_CHAIN_MAX - 1) {
 			char d[64];
 			snprintf(d, sizeof d, "containers nested deeper than %u",
 				 sc->o->limits.max_nesting);
 			record(sc, &loc, SN_FILE_INCOMPLETE, "nesting-depth", d, 0);
 		} else {
 			static const sn_container_cb cbs = { on_member, on_container_record };
+			in->is_container = 1;
+			u->levels++;
 			rc = sn_container_scan(head, (size_t)hn, in, nested, ty.reason, &u->b, &cbs,
 					       u);
+			u->levels--;
 			finish_unit(u, &loc, in, st, 1, rc, 0);
 		}
 		if (transparent)

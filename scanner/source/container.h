@@ -38,9 +38,11 @@ void sn_budget_init(sn_budget *b, const sn_limits *lim, volatile sig_atomic_t *s
 
 /* The one place limits are judged: for a member that has produced
  * `produced` bytes from `consumed` bytes of its container's input.
+ * `container` says the member is itself a container (the decompressed tar of
+ * a .tar.gz): its own members are held to --max-member-size, not it.
  * Returns NULL or the reason of the first limit reached; a reason that ends
  * the whole top-level file is also stored in b->hit. */
-const char *sn_budget_check(sn_budget *b, uint64_t produced, uint64_t consumed);
+const char *sn_budget_check(sn_budget *b, uint64_t produced, uint64_t consumed, int container);
 
 /* A source of bytes for one unit, pulled by the text stage or by a nested
  * container.  When the reader stops early it says why. */
@@ -57,6 +59,9 @@ typedef struct sn_input {
 	const char *stop_reason; /* static string or NULL */
 	char stop_detail[160];
 	uint64_t produced;       /* bytes handed out */
+	int is_container;        /* set by the caller once it opens this unit as a container */
+	int sniffed;             /* set by the caller once it knows what the unit is */
+	int stop_reported;       /* a unit inside already recorded stop_reason */
 } sn_input;
 
 /* What the decoder tells its caller. */

@@ -49,7 +49,7 @@ static int over_ratio(const sn_limits *l, uint64_t produced, uint64_t consumed)
 	return produced / consumed > l->max_ratio;
 }
 
-const char *sn_budget_check(sn_budget *b, uint64_t produced, uint64_t consumed)
+const char *sn_budget_check(sn_budget *b, uint64_t produced, uint64_t consumed, int container)
 {
 	const sn_limits *l = b->lim;
 	if (!b->hit) {
@@ -64,7 +64,7 @@ const char *sn_budget_check(sn_budget *b, uint64_t produced, uint64_t consumed)
 	}
 	if (b->hit)
 		return b->hit;
-	if (l->max_member_size && produced > l->max_member_size)
+	if (!container && l->max_member_size && produced > l->max_member_size)
 		return "member-size";
 	if (over_ratio(l, produced, consumed))
 		return "ratio";
@@ -199,6 +199,10 @@ static int buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64
 		return SN_ENOMEM;
 	memcpy(p, head, head_len);
 	for (;;) {
+		if (len > max) {
+			*too_large = 1;
+			break;
+		}
 		if (len == cap) {
 			if (cap >= max) {
 				*too_large = 1;
@@ -221,10 +225,6 @@ static int buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64
 		if (k == 0)
 			break;
 		len += (size_t)k;
-		if (len > max) {
-			*too_large = 1;
-			break;
-		}
 	}
 	*out = p;
 	*out_len = len;
@@ -293,9 +293,11 @@ static ssize_t member_read(void *ctx, void *buf, size_t n)
 		}
 		if (r < ARCHIVE_WARN) {
 			m->fatal = r == ARCHIVE_FATAL;
-			if (m->outer->stop_reason)
-				/* the container's input stopped: say why */
+			if (m->outer->stop_reason) {
+				/* the container's input stopped: say why, here, once */
 				stop_input(&m->in, m->outer->stop_reason, m->outer->stop_detail);
+				m->outer->stop_reported = 1;
+			}
 			else
 				stop_input(&m->in,
 					   is_encryption_error(m->a) ? "encrypted" : "corrupt",
@@ -311,7 +313,9 @@ static ssize_t member_read(void *ctx, void *buf, size_t n)
 		if (m->top && consumed > 0)
 			m->b->top_consumed = (uint64_t)consumed;
 		const char *why = sn_budget_check(m->b, m->in.produced,
-						  (uint64_t)(consumed - m->consumed_start));
+						  (uint64_t)(consumed - m->consumed_start),
+						  m->in.is_container ||
+							  (m->in.transparent && !m->in.sniffed));
 		if (why) {
 			char detail[96];
 			snprintf(detail, sizeof detail, "stopped after %llu bytes",
@@ -337,7 +341,7 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 	uint8_t *mem = NULL;
 	size_t mem_len = 0;
 	stream_src src = { head, head_len, 0, in, NULL };
-	int raw = 0, rc = 0, r, failures = 0;
+	int raw = 0, rc = 0, r, failures = 0, member_failed = 0;
 	char stream_name[512];
 
 	raw = sniff_reason && strcmp(sniff_reason, "compressed") == 0;
@@ -398,8 +402,8 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			if (in->stop_reason)
-				break; /* the caller records why its input stopped */
+			if (in->stop_reason || member_failed)
+				break; /* already on record (the input's reason, the member's damage) */
 			/* FAILED loses this entry; FATAL the rest of the container */
 			cb->record(payload, NULL, SN_FILE_INCOMPLETE,
 				   is_encryption_error(a) ? "encrypted" : "corrupt",
@@ -409,17 +413,28 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 			continue;
 		}
 		failures = 0;
+		member_failed = 0;
 		b->entries++;
-		const char *limit = sn_budget_check(b, 0, 0);
+		const char *limit = sn_budget_check(b, 0, 0, 1);
 		if (limit) {
 			cb->record(payload, NULL, SN_FILE_INCOMPLETE, limit,
 				   "the rest of this container was not read");
 			break;
 		}
-		if (archive_entry_filetype(e) != AE_IFREG)
+		/* directories, links and devices inside an archive are only names;
+		 * a type of 0 (an ar made with deterministic mode 0) is a file */
+		unsigned ft = archive_entry_filetype(e);
+		if (ft != AE_IFREG && ft != 0)
 			continue;
 		const char *name = archive_entry_pathname(e);
 		if (raw) {
+			/* no decompression filter took the data: it is damaged
+			 * compressed data, not a stream to read again */
+			if (archive_filter_count(a) < 2) {
+				cb->record(payload, NULL, SN_FILE_INCOMPLETE, "corrupt",
+					   "not a readable compressed stream");
+				break;
+			}
 			sn_container_stream_name(in->name ? in->name : "", stream_name,
 						 sizeof stream_name);
 			name = stream_name;
@@ -448,8 +463,10 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 			rc = cr == SN_ESTOP ? SN_ESTOP : 0;
 			break;
 		}
-		if (m.fatal)
-			break;
+		/* After damage inside a member the container may still yield the
+		 * next one (a zip seeks to it); if it cannot, next_header says so
+		 * and the damage is already on record. */
+		member_failed = m.fatal;
 	}
 done:
 	archive_read_free(a);
