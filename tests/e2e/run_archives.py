@@ -398,6 +398,47 @@ def zeros_gzip(path, nbytes=GIB):
 
 
 @test
+def time_limit_stops_a_long_member():
+    # 1 GiB of zeros with the ratio and size limits off: only --max-time ends it
+    path = os.path.join(bomb_dir("time"), "lang.zst")
+    if not os.path.exists(path):
+        # 16 GiB: decompressing it takes longer than the one second allowed
+        zeros_through(["zstd", "-q", "-c", "-1"], path, 16 * GIB)
+    t0 = time.time()
+    p = scan("--format", "ndjson", "--max-ratio", "0", "--max-time", "1", path, timeout=120)
+    took = time.time() - t0
+    got = [r["reason"] for r in records(p.stdout) if r["type"] == "file"]
+    check(p.returncode == 3 and got == ["time"], "--max-time 1: exit %d, %s" % (p.returncode, got))
+    check(took < 30, "--max-time 1 took %.1f s" % took)
+
+
+@test
+def sparse_tar_holes_are_not_read_as_zeros():
+    # an 8 GiB hole between two planted lines: GNU tar stores it as a sparse
+    # entry, and reading it must not produce 8 GiB of zeros
+    d = bomb_dir("sparse")
+    f = os.path.join(d, "gat.txt")
+    with open(f, "wb") as out:
+        # block-aligned text, so the data region holds no zero padding
+        head = b"BSN: 111222333\n" + b"tekst zonder gegevens\n" * 2900
+        out.write(head + b"x" * (65536 - len(head) - 1) + b"\n")
+        out.seek(8 << 30)
+        out.write(b"BSN: 123456782\n")
+    tarball = os.path.join(d, "gat.tar")
+    subprocess.run(["tar", "-cSf", tarball, "-C", d, "gat.txt"], check=True)
+    os.unlink(f)
+    check(os.path.getsize(tarball) < 1 << 20, "tar did not store a sparse entry")
+    t0 = time.time()
+    p = scan("--format", "ndjson", "--reveal", tarball, timeout=120)
+    took = time.time() - t0
+    recs = records(p.stdout)
+    found = sorted(r["normalized"] for r in recs if r["type"] == "finding")
+    check(found == ["111222333", "123456782"], "sparse tar: %d findings" % len(found))
+    check(recs[-1]["bytes_scanned"] < 1 << 20, "holes were read: %d bytes" % recs[-1]["bytes_scanned"])
+    check(took < 30, "sparse tar took %.1f s" % took)
+
+
+@test
 def bomb_zeros_gz():
     path = os.path.join(bomb_dir("gz"), "nullen.gz")
     zeros_gzip(path)
