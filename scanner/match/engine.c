@@ -335,11 +335,6 @@ static void slow_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
 }
 
-static inline int boundary_ok(const sn_rule *r, const sn_chunk *c, size_t p)
-{
-	return !r->has_boundary || p == 0 || !r->boundary[(uint8_t)c->data[p - 1]];
-}
-
 /* The rule's declared leading byte classes: a cheap necessary condition
  * checked before PCRE2 is called at p. */
 static inline int prefix_ok(const sn_rule *r, const sn_chunk *c, size_t p)
