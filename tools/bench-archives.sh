@@ -31,15 +31,15 @@ measure() { # label, command...
   printf '%-40s %7.2f s  cpu %5s  peak RSS %7.1f MiB\n' "$label" "$best" "$best_cpu" \
     "$(awk "BEGIN{print $best_rss/1024}")"
 }
-scan() { "$bin" scan -q --key-file "$key" --format ndjson "$@"; }
+sn=("$bin" scan -q --key-file "$key" --format ndjson)
 
 echo "== $corpus/text as archives, best of $runs"
 ls -l "$corpus/text.tar.gz" "$corpus/text.zip" | awk '{print $5, $9}'
 measure "gzip -dc text.tar.gz" sh -c "gzip -dc '$corpus/text.tar.gz' >/dev/null"
-measure "speurneus -j2 text.tar.gz" scan -j2 "$corpus/text.tar.gz"
-measure "speurneus -j1 text.tar.gz" scan -j1 "$corpus/text.tar.gz"
+measure "speurneus -j2 text.tar.gz" "${sn[@]}" -j2 "$corpus/text.tar.gz"
+measure "speurneus -j1 text.tar.gz" "${sn[@]}" -j1 "$corpus/text.tar.gz"
 measure "ugrep -z -c -f patterns text.tar.gz" ugrep -z -c -P -f tools/patterns.txt "$corpus/text.tar.gz"
-measure "speurneus -j2 text.zip" scan -j2 "$corpus/text.zip"
+measure "speurneus -j2 text.zip" "${sn[@]}" -j2 "$corpus/text.zip"
 measure "ugrep -z -c -f patterns text.zip" ugrep -z -c -P -f tools/patterns.txt "$corpus/text.zip"
 
 echo "== bombs: time until the scan stops, and its outcome"
@@ -49,6 +49,7 @@ for gib in 1 10; do
   head -c ${gib}G /dev/zero | zstd -q >"$bombs/zeros$gib.zst"
 done
 for f in "$bombs"/*; do
-  measure "speurneus $(basename "$f")" scan "$f"
-  scan "$f" | grep '"type":"file"' | sed 's/.*"reason":"\([^"]*\)".*"bytes":\([0-9]*\).*/  -> incomplete(\1) after \2 bytes/'
+  measure "speurneus $(basename "$f") ($(stat -c %s "$f") bytes)" "${sn[@]}" "$f"
+  { "${sn[@]}" "$f" || true; } | grep '"type":"file"' |
+    sed 's/.*"reason":"\([^"]*\)".*"bytes":\([0-9]*\).*/  -> incomplete(\1) after \2 bytes/' || true
 done
