@@ -169,6 +169,21 @@ def main():
         t.expect(rel, ln, col_of(row, ph), "phone", e164(ph), "high", ph)
     t.write(rel, ("\n".join(lines) + "\n").encode())
 
+    # 2b. Comma-separated export: cells next to digits of the previous cell.
+    rel = "crm/contacten.csv"
+    lines = ["nr,bsn,telefoon,mobiel,email"]
+    for i in range(15):
+        b, f, m, em = g.bsn(), g.fixed(), g.mobile(), g.email()
+        fixed_form = "%s-%s" % (f[:3], f[3:])
+        row = "%d,%s,%s,%s,%s" % (i + 1, b, fixed_form, m, em)
+        lines.append(row)
+        ln = len(lines)
+        t.expect(rel, ln, col_of(row, "," + b) + 1, "bsn", b, "high", b)
+        t.expect(rel, ln, col_of(row, fixed_form), "phone", e164(f), "high", fixed_form)
+        t.expect(rel, ln, col_of(row, m), "phone", e164(m), "high", m)
+        t.expect(rel, ln, col_of(row, em), "email", em.lower(), "high", em)
+    t.write(rel, ("\n".join(lines) + "\n").encode())
+
     # 3. Prose with every written form, next to keywords.
     rel = "dossiers/brief-2024-031.txt"
     b1, b2, b3, b4 = g.bsn(), g.bsn(), g.bsn(), g.bsn()
