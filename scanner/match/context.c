@@ -117,16 +117,21 @@ static size_t line_len(const char *p, size_t n)
 	return l;
 }
 
+/* A column name has letters and is not mostly digits: "bsn", "Telefoon 2"
+ * are names, "111222333", "2024-03-14" are data. */
 static int looks_like_header_cell(const char *c, size_t n)
 {
+	size_t letters = 0, digits = 0;
 	if (n == 0 || n > 64)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = (uint8_t)c[i];
 		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80 || b == '_')
-			return 1;
+			letters++;
+		else if (b >= '0' && b <= '9')
+			digits++;
 	}
-	return 0;
+	return letters > 0 && digits * 2 <= n;
 }
 
 static void trim_cell(const char **c, size_t *n)
@@ -199,8 +204,22 @@ void sn_table_detect(sn_table *t, const char *data, size_t len)
 			start = i + 1;
 		}
 	}
-	if (ncells < 2 || named * 2 < ncells)
+	if (ncells < 2)
 		return;
+	size_t nonempty = 0;
+	for (size_t i = 0; i < ncells; i++)
+		nonempty += cell_n[i] > 0;
+	if (named < nonempty) {
+		/* The first line is data: a table without a header, provided
+		 * there were further lines that agreed on the column count. */
+		if (lines_checked >= 2) {
+			t->ncols = ncells;
+			t->delim = best;
+			t->detected = 1;
+			t->headerless = 1;
+		}
+		return;
+	}
 	t->scratch = malloc(hl + 1);
 	if (!t->scratch)
 		return;
@@ -219,6 +238,29 @@ void sn_table_detect(sn_table *t, const char *data, size_t len)
 	t->ncols = ncells;
 	t->delim = best;
 	t->detected = 1;
+}
+
+size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char **cell,
+		      size_t *len, size_t max)
+{
+	size_t nc = 0, start = 0;
+	int q = 0;
+	if (n && line[n - 1] == '\r')
+		n--;
+	for (size_t i = 0; i <= n && nc < max; i++) {
+		if (i < n && line[i] == '"')
+			q = !q;
+		if (i == n || (line[i] == t->delim && !q)) {
+			const char *c = line + start;
+			size_t l = i - start;
+			trim_cell(&c, &l);
+			cell[nc] = c;
+			len[nc] = l;
+			nc++;
+			start = i + 1;
+		}
+	}
+	return nc;
 }
 
 long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos)

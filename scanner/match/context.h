@@ -34,7 +34,8 @@ size_t sn_tokenize(const char *text, size_t n, char *scratch, sn_token *out, siz
 int sn_wordlist_find(const sn_wordlist *l, const sn_token *t, size_t nt);
 
 typedef struct sn_table {
-	int detected;     /* a header line with at least 2 columns was found */
+	int detected;     /* tabular text with at least 2 columns */
+	int headerless;   /* no header line: the first line is data */
 	char delim;
 	size_t ncols;
 	char *headers[SN_TABLE_MAX_COLS]; /* cell text, unquoted and trimmed */
@@ -47,6 +48,11 @@ typedef struct sn_table {
  * is not tabular). Frees what *t held before. */
 void sn_table_detect(sn_table *t, const char *data, size_t len);
 void sn_table_clear(sn_table *t);
+
+/* Split one line (no newline) into at most `max` cells, unquoted and
+ * trimmed; returns the number of cells. */
+size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char **cell,
+		      size_t *len, size_t max);
 
 /* Column index of position `pos`, counting delimiters outside double quotes
  * from `line_start`; -1 when it cannot be told. */

@@ -30,6 +30,8 @@
 #define SN_MATCH_LIMIT 1000000u      /* PCRE2 backtracking budget per match call */
 #define SN_HEAP_LIMIT_KIB 20480u     /* PCRE2 heap budget per match call */
 #define SN_MAX_WINDOW_TOKENS 512
+#define COL_NAMED 1    /* col_hit: the header names the column */
+#define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
 
 typedef struct cand {
 	size_t start, end;
@@ -576,10 +578,73 @@ static void prepare_columns(sn_matcher *m)
 		m->col_hit[col] = calloc(m->rs->n ? m->rs->n : 1, 1);
 		if (!m->col_hit[col])
 			continue;
+		if (m->table.headerless)
+			continue;
 		for (size_t ri = 0; ri < m->rs->n; ri++)
 			m->col_hit[col][ri] = (uint8_t)sn_wordlist_find(
 				&m->rs->rules[ri].columns, m->table.htok[col], m->table.nhtok[col]);
 	}
+}
+
+#define SN_INFER_LINES 200
+#define SN_INFER_MIN 3
+
+/*
+ * A column without a matching name still counts as, say, a BSN column when
+ * most of its values pass that rule's validator on their own: only about 1
+ * in 11 random 9-digit numbers passes the 11-proef, so a column where 60 %
+ * or more do is a BSN column.  Judged on the first lines of the unit; such
+ * a column raises its values to medium (COL_INFERRED).
+ */
+static void infer_columns(sn_matcher *m, const char *data, size_t len)
+{
+	sn_table *t = &m->table;
+	if (!t->detected || !m->col_hit)
+		return;
+	size_t *pass = calloc(t->ncols * (m->rs->n ? m->rs->n : 1), sizeof *pass);
+	size_t *filled = calloc(t->ncols, sizeof *filled);
+	if (!pass || !filled)
+		goto done;
+	const char *cell[SN_TABLE_MAX_COLS];
+	size_t clen[SN_TABLE_MAX_COLS];
+	size_t off = 0, lines = 0;
+	if (!t->headerless) {
+		const char *nl = memchr(data, '\n', len);
+		off = nl ? (size_t)(nl - data) + 1 : len;
+	}
+	while (off < len && lines < SN_INFER_LINES) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		if (!nl)
+			break; /* an incomplete line says nothing */
+		size_t n = (size_t)(nl - (data + off));
+		size_t nc = sn_table_cells(t, data + off, n, cell, clen, t->ncols);
+		for (size_t c = 0; c < nc; c++) {
+			if (!clen[c])
+				continue;
+			filled[c]++;
+			for (size_t ri = 0; ri < m->rs->n; ri++) {
+				const sn_rule *r = &m->rs->rules[ri];
+				sn_vresult vr;
+				if (r->validator && clen[c] <= r->max_length &&
+				    r->validator->validate(cell[c], clen[c], m->rs->tables, &vr))
+					pass[c * m->rs->n + ri]++;
+			}
+		}
+		lines++;
+		off = (size_t)(nl - data) + 1;
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		if (!m->col_hit[c])
+			continue;
+		for (size_t ri = 0; ri < m->rs->n; ri++) {
+			size_t p = pass[c * m->rs->n + ri];
+			if (!m->col_hit[c][ri] && p >= SN_INFER_MIN && p * 10 >= filled[c] * 6)
+				m->col_hit[c][ri] = COL_INFERRED;
+		}
+	}
+done:
+	free(pass);
+	free(filled);
 }
 
 typedef struct scored {
@@ -600,8 +665,10 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 		    m->col_hit[out->col][k->rule]) {
 			col_hit = 1;
 			ctx = 1;
-			if ((int)r->column_conf > level)
-				level = r->column_conf;
+			int to = m->col_hit[out->col][k->rule] == COL_INFERRED
+					 ? SN_CONF_MEDIUM : (int)r->column_conf;
+			if (to > level)
+				level = to;
 		}
 	}
 	int need_kw = r->keywords.n && level < (int)r->keyword_conf;
@@ -683,6 +750,7 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 	if (c->is_first && c->base_offset == 0) {
 		sn_table_detect(&m->table, c->data, c->len);
 		prepare_columns(m);
+		infer_columns(m, c->data, c->len);
 	}
 	m->nc = 0;
 	sn_buf_reset(&m->norms);
@@ -740,8 +808,8 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		f.masked = masked;
 		f.row = -1;
 		if (sc.col >= 0 && (size_t)sc.col < m->table.ncols) {
-			f.field = m->table.headers[sc.col];
-			f.row = (int64_t)line - 1;
+			f.field = m->table.headers[sc.col]; /* NULL without a header */
+			f.row = (int64_t)line - (m->table.headerless ? 0 : 1);
 		}
 		if (m->o.reveal) {
 			f.raw = c->data + k->start;

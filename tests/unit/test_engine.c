@@ -243,6 +243,37 @@ static void test_confidence(void **state)
 	sn_ruleset_free(rs);
 }
 
+/* --- columns without a header ------------------------------------------ */
+
+static void test_headerless_columns(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	/* a BSN dump without a header: the column is inferred from its values */
+	scan_s(rs, "1;111222333;Jan\n2;123456782;Piet\n3;319072356;Klaas\n4;211551557;Els\n", &H);
+	assert_int_equal(count_cat(&H, "bsn"), 4);
+	for (size_t i = 0; i < H.n; i++) {
+		assert_int_equal(H.v[i].conf, SN_CONF_MEDIUM);
+		assert_string_equal(H.v[i].field, ""); /* no header, no name */
+	}
+	assert_int_equal(H.v[0].line, 1);
+	/* a column of order numbers where only a few pass the 11-proef stays low */
+	scan_s(rs, "1;111222333\n2;123456789\n3;555555555\n4;100000000\n5;987654321\n", &H);
+	for (size_t i = 0; i < H.n; i++)
+		assert_int_equal(H.v[i].conf, SN_CONF_LOW);
+	/* a first line of data is not taken for a header */
+	scan_s(rs, "Jan;111222333;Delft\nPiet;123456782;Ede\nKlaas;319072356;Epe\n", &H);
+	assert_int_equal(count_cat(&H, "bsn"), 3);
+	assert_int_equal(H.v[0].line, 1);
+	assert_int_equal(H.v[0].conf, SN_CONF_MEDIUM);
+	/* a named column keeps its header's confidence */
+	scan_s(rs, "naam;nummer\nJan;111222333\nPiet;123456782\nKlaas;319072356\n", &H);
+	assert_int_equal(count_cat(&H, "bsn"), 3);
+	assert_int_equal(H.v[0].conf, SN_CONF_MEDIUM);
+	assert_string_equal(H.v[0].field, "nummer");
+	sn_ruleset_free(rs);
+}
+
 /* --- overlaps ---------------------------------------------------------- */
 
 static void test_overlap(void **state)
@@ -442,6 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_confidence),
+		cmocka_unit_test(test_headerless_columns),
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_chunk_borders),
