@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -647,6 +648,11 @@ done:
 
 int main(int argc, char **argv)
 {
+	/* libarchive converts member names to the locale's charset: in the C
+	 * locale a UTF-8 name such as "café.csv" cannot be represented. Only
+	 * the character type is set; numbers and messages stay in C. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	if (argc < 2) {
 		usage_main(stderr);
 		return EXIT_FATAL;

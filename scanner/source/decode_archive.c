@@ -426,7 +426,12 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 		unsigned ft = archive_entry_filetype(e);
 		if (ft != AE_IFREG && ft != 0)
 			continue;
-		const char *name = archive_entry_pathname(e);
+		/* UTF-8 whatever the locale (the plain pathname is converted to the
+		 * locale's charset and is NULL in the C locale for "café.txt");
+		 * the raw form is the fallback for names no charset describes */
+		const char *name = archive_entry_pathname_utf8(e);
+		if (!name)
+			name = archive_entry_pathname(e);
 		if (raw) {
 			/* no decompression filter took the data: it is damaged
 			 * compressed data, not a stream to read again */

@@ -13,9 +13,11 @@ Planted values are never printed on failure: messages name paths, member
 chains, lines and categories only.
 """
 import argparse
+import base64
 import collections
 import concurrent.futures
 import importlib.util
+import io
 import json
 import os
 import random
@@ -28,6 +30,7 @@ import tarfile
 import tempfile
 import time
 import traceback
+import zipfile
 import zlib
 
 A = None
@@ -395,6 +398,33 @@ def zeros_gzip(path, nbytes=GIB):
         for _ in range(nbytes // len(chunk)):
             out.write(co.compress(chunk))
         out.write(co.flush())
+
+
+@test
+def member_names_round_trip():
+    # a zip member named in UTF-8 (the zip's UTF-8 flag) and a tar member named
+    # in Latin-1 bytes: both come out exactly, the latter through member_b64
+    d = bomb_dir("names")
+    z = os.path.join(d, "namen.zip")
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("klanten-café.txt", "BSN: 111222333\n")
+    t = os.path.join(d, "namen.tar")
+    data = b"BSN: 111222333\n"
+    with tarfile.open(t, "w", encoding="latin-1", format=tarfile.USTAR_FORMAT) as tf:
+        info = tarfile.TarInfo("klanten-café.txt")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    for path, want in ((z, "klanten-café.txt".encode("utf-8")),
+                       (t, "klanten-café.txt".encode("latin-1"))):
+        p = scan("--format", "ndjson", path)
+        got = []
+        for r in records(p.stdout):
+            if r["type"] == "finding":
+                if "member_b64" in r:
+                    got.append(base64.b64decode(r["member_b64"][-1]))
+                else:
+                    got.append(r["member"][-1].encode("utf-8"))
+        check(got == [want], "%s: member name %r" % (os.path.basename(path), got))
 
 
 @test
