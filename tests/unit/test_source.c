@@ -452,6 +452,20 @@ static void test_sniff_text(void **state)
 				 t.reason ? t.reason : "(null)", t.detail);
 	}
 	assert_int_equal(sn_sniffer_magic_calls(s), 0);
+
+	/* a log with one stray NUL in 2 KiB is still text; the same with a NUL
+	 * in every 100 bytes is not */
+	uint8_t blk[2048];
+	sn_type t;
+	for (size_t i = 0; i < sizeof blk; i++)
+		blk[i] = (uint8_t)((i % 64 == 63) ? '\n' : 'a' + i % 26);
+	blk[100] = 0;
+	sn_sniff(s, blk, sizeof blk, &t);
+	assert_int_equal(t.kind, SN_KIND_TEXT);
+	for (size_t i = 0; i < sizeof blk; i += 100)
+		blk[i] = 0;
+	sn_sniff(s, blk, sizeof blk, &t);
+	assert_int_equal(t.kind, SN_KIND_SKIP);
 	sn_sniffer_free(s);
 }
 
