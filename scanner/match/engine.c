@@ -67,6 +67,13 @@ struct sn_matcher {
 	uint64_t last_end;       /* end of the last emitted finding, absolute */
 	sn_table table;
 	uint8_t **col_hit;       /* [col][rule]: header matches the rule's columns */
+	/* SQL dumps: COPY ... FROM stdin blocks and INSERT statements */
+	int sql;                 /* the unit looks like an SQL dump */
+	int copy_active;
+	uint64_t copy_line;      /* line number of the COPY statement */
+	uint64_t sql_seen_to;    /* absolute offset: line starts before it were examined */
+	sn_table copy;           /* the COPY column list, as a tab-separated header */
+	sn_table ins;            /* the column list of the INSERT being looked at */
 	uint64_t limit_hits;
 	/* per chunk scratch */
 	cand *c;
@@ -92,6 +99,8 @@ void sn_matcher_free(sn_matcher *m)
 		return;
 	free_col_hits(m);
 	sn_table_clear(&m->table);
+	sn_table_clear(&m->copy);
+	sn_table_clear(&m->ins);
 	pcre2_match_data_free(m->md);
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit);
@@ -219,6 +228,9 @@ void sn_matcher_begin_unit(sn_matcher *m, const sn_location *loc)
 	m->last_end = 0;
 	free_col_hits(m);
 	sn_table_clear(&m->table);
+	sn_table_clear(&m->copy);
+	m->sql = m->copy_active = 0;
+	m->copy_line = m->sql_seen_to = 0;
 	m->limit_hits = 0;
 }
 
@@ -647,20 +659,186 @@ done:
 	free(filled);
 }
 
+/* ---------------------------------------------------------------------- */
+/* SQL dumps                                                               */
+
+static int starts_with_ci(const char *p, size_t n, const char *word)
+{
+	size_t l = strlen(word);
+	if (n < l)
+		return 0;
+	for (size_t i = 0; i < l; i++) {
+		char a = p[i], b = word[i];
+		if (a >= 'a' && a <= 'z')
+			a = (char)(a - 32);
+		if (a != b)
+			return 0;
+	}
+	return 1;
+}
+
+static int sql_detect(const char *d, size_t n)
+{
+	static const char *const marks[] = { "INSERT INTO", "COPY ", "CREATE TABLE" };
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && d[i - 1] != '\n')
+			continue;
+		for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
+			if (starts_with_ci(d + i, n - i, marks[k]))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Column names of "... (a, "b", `c`) ..." starting at the first '(' after
+ * `from`, as a table header (so the same column matching applies).
+ */
+static void sql_columns(sn_table *t, const char *line, size_t n, size_t from, char delim)
+{
+	sn_table_clear(t);
+	const char *open = memchr(line + from, '(', n - from);
+	if (!open)
+		return;
+	const char *close = memchr(open, ')', (size_t)(line + n - open));
+	if (!close)
+		return;
+	/* reuse the CSV header code on "a,b,c" with quotes stripped */
+	char buf[4096];
+	size_t bl = 0;
+	for (const char *p = open + 1; p < close && bl < sizeof buf - 2; p++) {
+		if (*p == '"' || *p == '`' || *p == '[' || *p == ']')
+			continue;
+		buf[bl++] = *p == ',' ? ',' : *p;
+	}
+	buf[bl++] = '\n';
+	sn_table_detect(t, buf, bl);
+	if (!t->detected || t->headerless) {
+		sn_table_clear(t);
+		return;
+	}
+	t->delim = delim;
+}
+
+/* Examine the line starting at `ls` (absolute line number `line`). */
+static void sql_line(sn_matcher *m, const sn_chunk *c, size_t ls, uint64_t line)
+{
+	const char *l = c->data + ls;
+	const char *nl = memchr(l, '\n', c->len - ls);
+	size_t n = nl ? (size_t)(nl - l) : c->len - ls;
+	if (m->copy_active) {
+		if (n >= 2 && l[0] == '\\' && l[1] == '.') {
+			m->copy_active = 0;
+			sn_table_clear(&m->copy);
+		}
+		return;
+	}
+	if (starts_with_ci(l, n, "COPY ")) {
+		sql_columns(&m->copy, l, n, 5, '\t');
+		m->copy_active = 1;
+		m->copy_line = line;
+	}
+}
+
+/* Column index of `pos` inside the VALUES tuples of an INSERT line, or -1. */
+static long insert_column(const char *l, size_t n, size_t pos)
+{
+	size_t v = 0;
+	for (; v + 6 <= n; v++) {
+		if (starts_with_ci(l + v, n - v, "VALUES"))
+			break;
+	}
+	if (v + 6 > n || pos < v)
+		return -1;
+	int depth = 0, q = 0;
+	long col = -1;
+	for (size_t i = v + 6; i < pos && i < n; i++) {
+		char ch = l[i];
+		if (q) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '\'')
+				q = 0;
+			continue;
+		}
+		if (ch == '\'')
+			q = 1;
+		else if (ch == '(' && depth++ == 0)
+			col = 0;
+		else if (ch == ')')
+			depth--;
+		else if (ch == ',' && depth == 1)
+			col++;
+	}
+	return depth == 1 ? col : -1;
+}
+
+typedef struct sqlctx {
+	const sn_table *t; /* the header the column is named in, or NULL */
+	long col;
+	int64_t row;
+} sqlctx;
+
+static void sql_context(sn_matcher *m, const sn_chunk *c, size_t ls, uint64_t line,
+			size_t pos, sqlctx *out)
+{
+	sn_table *ins = &m->ins;
+	out->t = NULL;
+	out->col = -1;
+	out->row = -1;
+	const char *l = c->data + ls;
+	const char *nl = memchr(l, '\n', c->len - ls);
+	size_t n = nl ? (size_t)(nl - l) : c->len - ls;
+	if (m->copy_active && m->copy.detected) {
+		long col = 0;
+		for (size_t i = ls; i < pos; i++)
+			col += c->data[i] == '\t';
+		if ((size_t)col < m->copy.ncols) {
+			out->t = &m->copy;
+			out->col = col;
+			out->row = (int64_t)(line - m->copy_line);
+		}
+		return;
+	}
+	if (!starts_with_ci(l, n, "INSERT INTO"))
+		return;
+	size_t v = 0;
+	while (v + 6 <= n && !starts_with_ci(l + v, n - v, "VALUES"))
+		v++;
+	long col = insert_column(l, n, pos - ls);
+	if (col < 0)
+		return;
+	/* the column list sits between the table name and VALUES */
+	sql_columns(ins, l, v, 11, ',');
+	if (ins->detected && (size_t)col < ins->ncols) {
+		out->t = ins;
+		out->col = col;
+	}
+}
+
 typedef struct scored {
 	sn_confidence conf;
 	long col;
 	int keep;
+	const char *field;
+	int64_t row;
 } scored;
 
 static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_start,
-		  int line_start_known, scored *out)
+		  int line_start_known, uint64_t line, scored *out)
 {
 	const sn_rule *r = &m->rs->rules[k->rule];
 	int level = r->base, ctx = 0, col_hit = 0, anti = 0;
 	out->col = -1;
+	out->field = NULL;
+	out->row = -1;
 	if (m->table.detected && line_start_known) {
 		out->col = sn_table_column(&m->table, c->data, line_start, k->start);
+		if (out->col >= 0 && (size_t)out->col < m->table.ncols) {
+			out->field = m->table.headers[out->col]; /* NULL without a header */
+			out->row = (int64_t)line - (m->table.headerless ? 0 : 1);
+		}
 		if (out->col >= 0 && m->col_hit && m->col_hit[out->col] &&
 		    m->col_hit[out->col][k->rule]) {
 			col_hit = 1;
@@ -669,6 +847,20 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 					 ? SN_CONF_MEDIUM : (int)r->column_conf;
 			if (to > level)
 				level = to;
+		}
+	} else if (m->sql && line_start_known) {
+		sqlctx sq;
+		sql_context(m, c, line_start, line, k->start, &sq);
+		if (sq.t) {
+			out->col = sq.col;
+			out->field = sq.t->headers[sq.col];
+			out->row = sq.row;
+			if (sn_wordlist_find(&r->columns, sq.t->htok[sq.col], sq.t->nhtok[sq.col])) {
+				col_hit = 1;
+				ctx = 1;
+				if ((int)r->column_conf > level)
+					level = r->column_conf;
+			}
 		}
 	}
 	int need_kw = r->keywords.n && level < (int)r->keyword_conf;
@@ -751,11 +943,12 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		sn_table_detect(&m->table, c->data, c->len);
 		prepare_columns(m);
 		infer_columns(m, c->data, c->len);
+		m->sql = !m->table.detected && sql_detect(c->data, c->len < 65536 ? c->len : 65536);
 	}
 	m->nc = 0;
 	sn_buf_reset(&m->norms);
 	collect(m, c);
-	if (m->nc == 0)
+	if (m->nc == 0 && !m->sql)
 		return 0;
 	resolve(m);
 
@@ -765,17 +958,21 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 	size_t line_start = 0;
 	int line_start_known = c->base_col == 0;
 	int rc = 0;
-	for (size_t i = 0; i < m->nc && rc == 0; i++) {
-		const cand *k = &m->c[i];
-		if (k->rule == UINT32_MAX)
+	if (m->sql && c->is_first && c->base_offset == 0)
+		sql_line(m, c, 0, 1);
+	for (size_t i = 0; i <= m->nc && rc == 0; i++) {
+		/* i == m->nc: no candidate left, but an SQL dump's line starts up
+		 * to the end of the chunk still move its COPY state */
+		const cand *k = i < m->nc ? &m->c[i] : NULL;
+		size_t to = k ? k->start : c->emit_to;
+		if (!k && !m->sql)
+			break;
+		if (k && k->rule == UINT32_MAX)
 			continue;
-		uint64_t abs_start = c->base_offset + k->start;
-		if (abs_start < m->last_end)
-			continue; /* overlaps a finding reported by the previous chunk */
-		while (cur < k->start) {
-			const char *nl = memchr(c->data + cur, '\n', k->start - cur);
+		while (cur < to) {
+			const char *nl = memchr(c->data + cur, '\n', to - cur);
 			if (!nl) {
-				for (; cur < k->start; cur++)
+				for (; cur < to; cur++)
 					col += (((uint8_t)c->data[cur] & 0xC0) != 0x80);
 				break;
 			}
@@ -784,9 +981,18 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			cur = (size_t)(nl - c->data) + 1;
 			line_start = cur;
 			line_start_known = 1;
+			if (m->sql && c->base_offset + cur > m->sql_seen_to && cur < c->len) {
+				sql_line(m, c, cur, line);
+				m->sql_seen_to = c->base_offset + cur;
+			}
 		}
+		if (!k)
+			break;
+		uint64_t abs_start = c->base_offset + k->start;
+		if (abs_start < m->last_end)
+			continue; /* overlaps a finding reported by the previous chunk */
 		scored sc;
-		score(m, c, k, line_start, line_start_known, &sc);
+		score(m, c, k, line_start, line_start_known, line, &sc);
 		if (!sc.keep)
 			continue;
 		const sn_rule *r = &m->rs->rules[k->rule];
@@ -807,10 +1013,8 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		f.offset = abs_start;
 		f.masked = masked;
 		f.row = -1;
-		if (sc.col >= 0 && (size_t)sc.col < m->table.ncols) {
-			f.field = m->table.headers[sc.col]; /* NULL without a header */
-			f.row = (int64_t)line - (m->table.headerless ? 0 : 1);
-		}
+		f.field = sc.field;
+		f.row = sc.row;
 		if (m->o.reveal) {
 			f.raw = c->data + k->start;
 			f.raw_len = k->end - k->start;

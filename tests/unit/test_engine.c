@@ -274,6 +274,40 @@ static void test_headerless_columns(void **state)
 	sn_ruleset_free(rs);
 }
 
+/* --- SQL dumps ---------------------------------------------------------- */
+
+static void test_sql_dump(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	scan_s(rs,
+	       "-- dump\n"
+	       "COPY public.klanten (id, naam, burgerservicenummer) FROM stdin;\n"
+	       "1\tJan\t111222333\n"
+	       "2\tPiet\t123456782\n"
+	       "\\.\n"
+	       "3\tafter\t319072356\n"
+	       "INSERT INTO t (id, naam, bsn) VALUES (1, 'O''Brien, K.', '211551557'), "
+	       "(2, 'x', '999996708');\n"
+	       "INSERT INTO t VALUES (5, '249566758');\n",
+	       &H);
+	assert_int_equal(count_cat(&H, "bsn"), 6);
+	/* COPY block: field from the column list, row within the block */
+	assert_string_equal(H.v[0].field, "burgerservicenummer");
+	assert_int_equal(H.v[0].conf, SN_CONF_HIGH);
+	assert_string_equal(H.v[1].field, "burgerservicenummer");
+	/* after "\." the COPY block is over: a bare number again */
+	assert_string_equal(H.v[2].field, "");
+	assert_int_equal(H.v[2].conf, SN_CONF_LOW);
+	/* INSERT with a column list, quotes and an escaped quote in a value */
+	assert_string_equal(H.v[3].field, "bsn");
+	assert_int_equal(H.v[3].conf, SN_CONF_HIGH);
+	assert_string_equal(H.v[4].field, "bsn");
+	/* INSERT without a column list: no field */
+	assert_string_equal(H.v[5].field, "");
+	sn_ruleset_free(rs);
+}
+
 /* --- overlaps ---------------------------------------------------------- */
 
 static void test_overlap(void **state)
@@ -474,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
+		cmocka_unit_test(test_sql_dump),
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_chunk_borders),
