@@ -202,6 +202,34 @@ def main():
             t.expect(rel, ln, col_of(row, ";" + order + ";") + 1, "bsn", order, "low", order)
     t.write(rel, ("\n".join(lines) + "\n").encode())
 
+    # 2d. An SQL dump: a COPY block and extended INSERTs with column lists.
+    rel = "db/klanten-dump.sql"
+    lines = ["-- PostgreSQL database dump", "",
+             "CREATE TABLE public.klanten (id integer, naam text, nummer text);",
+             "COPY public.klanten (id, naam, burgerservicenummer, iban) FROM stdin;"]
+    for i in range(10):
+        b, ib = g.bsn(), g.iban()
+        row = "%d\tKlant %d\t%s\t%s" % (i + 1, i, b, ib)
+        lines.append(row)
+        ln = len(lines)
+        t.expect(rel, ln, col_of(row, b), "bsn", b, "high", b)
+        t.expect(rel, ln, col_of(row, ib), "iban", ib, "high", ib)
+    lines.append("\\.")
+    tuples = []
+    vals = []
+    for i in range(5):
+        b, m = g.bsn(), g.mobile()
+        vals.append((b, m))
+        tuples.append("(%d, 'Klant ''%d''', '%s', '%s')" % (i + 20, i, b, m))
+    row = ("INSERT INTO `contact` (`id`, `naam`, `bsn`, `telefoon`) VALUES "
+           + ", ".join(tuples) + ";")
+    lines.append(row)
+    ln = len(lines)
+    for b, m in vals:
+        t.expect(rel, ln, col_of(row, "'" + b + "'") + 1, "bsn", b, "high", b)
+        t.expect(rel, ln, col_of(row, "'" + m + "'") + 1, "phone", e164(m), "high", m)
+    t.write(rel, ("\n".join(lines) + "\n").encode())
+
     # 3. Prose with every written form, next to keywords.
     rel = "dossiers/brief-2024-031.txt"
     b1, b2, b3, b4 = g.bsn(), g.bsn(), g.bsn(), g.bsn()

@@ -305,6 +305,21 @@ static void test_sql_dump(void **state)
 	assert_string_equal(H.v[4].field, "bsn");
 	/* INSERT without a column list: no field */
 	assert_string_equal(H.v[5].field, "");
+
+	/* a COPY block that starts in one chunk and goes on in later ones */
+	static char big[40000];
+	size_t n = (size_t)snprintf(big, sizeof big, "COPY t (id, bsn) FROM stdin;\n");
+	while (n + 40 < sizeof big)
+		n += (size_t)snprintf(big + n, sizeof big - n, "%zu\t111222333\n", n);
+	scan(rs, big, n, 0, 2048, &H);
+	assert_true(count_cat(&H, "bsn") > 100);
+	for (size_t i = 0; i < H.n; i++) {
+		/* ids such as 14035 are municipal phone numbers: only the BSNs */
+		if (strcmp(H.v[i].category, "bsn") != 0)
+			continue;
+		assert_string_equal(H.v[i].field, "bsn");
+		assert_int_equal(H.v[i].conf, SN_CONF_HIGH);
+	}
 	sn_ruleset_free(rs);
 }
 
