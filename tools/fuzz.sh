@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs every libFuzzer target (tests/fuzz/fuzz_<name>.c) for a set time, built
-# with clang, ASan and UBSan into build-fuzz/.  Installs clang and the
+# with clang, ASan and UBSan into build/fuzz/.  Installs clang and the
 # libFuzzer runtime from Debian when missing.
 #
 #   tools/fuzz.sh [SECONDS]        (default 60 per target)
@@ -9,8 +9,8 @@
 # Each target starts from a temporary copy of its seed corpus (the source
 # target also from the committed fixtures), so the repository is never written
 # to; the corpus a run grows is thrown away.  A crash, hang (10 s per input),
-# leak or out-of-memory input is kept under build-fuzz/crashes/ and its path
-# printed; replay it with build-fuzz/tests/fuzz/fuzz_<name> FILE, and add it
+# leak or out-of-memory input is kept under build/fuzz/crashes/ and its path
+# printed; replay it with build/fuzz/tests/fuzz/fuzz_<name> FILE, and add it
 # to tests/fuzz/corpus/<name>/ once fixed so ctest keeps checking it.
 # Exit status: 0 when no target found anything, 1 otherwise, 2 on a setup
 # or build failure.
@@ -24,7 +24,7 @@ if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 targets=(source rules text)
-build="$root/build-fuzz"
+build="$root/build/fuzz"
 crashes="$build/crashes"
 
 # libFuzzer ships in Debian 12 as part of compiler-rt: libclang-rt-14-dev
@@ -50,7 +50,7 @@ if ! have_libfuzzer; then
   fi
 fi
 
-echo "== configure and build build-fuzz (clang, libFuzzer, ASan + UBSan)" >&2
+echo "== configure and build build/fuzz (clang, libFuzzer, ASan + UBSan)" >&2
 mkdir -p "$build"
 if ! CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
      -DSN_FUZZ=ON -DSN_SANITIZE=ON -DSN_TESTS=ON >"$build/configure.log" 2>&1; then

@@ -22,9 +22,9 @@ tools/bootstrap.sh --no-build
 jobs=$(nproc)
 
 echo "== build (warnings are errors) and test" >&2
-cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSN_WERROR=ON >/dev/null
-cmake --build build-test -j"$jobs" >/dev/null
-(cd build-test && ctest --output-on-failure -j"$jobs")
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSN_WERROR=ON >/dev/null
+cmake --build build/test -j"$jobs" >/dev/null
+(cd build/test && ctest --output-on-failure -j"$jobs")
 
 if [ "$fuzz" = 1 ]; then
   echo "== fuzz targets, ${SN_FUZZ_SECONDS:-60} s each" >&2
@@ -34,9 +34,9 @@ fi
 # The sanitizer pass runs last, so the suite ends on ctest's own summary.
 if [ "$sanitize" = 1 ]; then
   echo "== ASan + UBSan build and test" >&2
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSN_SANITIZE=ON -DSN_WERROR=ON >/dev/null
-  cmake --build build-asan -j"$jobs" >/dev/null
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSN_SANITIZE=ON -DSN_WERROR=ON >/dev/null
+  cmake --build build/asan -j"$jobs" >/dev/null
+  (cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j"$jobs")
 fi
