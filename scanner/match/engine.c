@@ -507,6 +507,8 @@ static int beats(const sn_matcher *m, const cand *x, const cand *y)
  * in start order with rule = UINT32_MAX marking the dropped. */
 static void resolve(sn_matcher *m)
 {
+	if (m->nc == 0)
+		return; /* m->c may still be NULL */
 	qsort(m->c, m->nc, sizeof *m->c, by_start);
 	size_t i = 0;
 	while (i < m->nc) {

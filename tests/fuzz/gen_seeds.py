@@ -12,6 +12,7 @@ value is a public test vector from the detection specification (dutch-pii.md).
 With --check nothing is written; the exit status says whether the committed
 seeds match what the script would write.
 """
+import base64
 import bz2
 import gzip
 import io
@@ -87,6 +88,10 @@ def source_seeds():
         "regress-lz4-magic-only": b"\x04\x22\x4d\x18",
         "regress-gzip-header-junk": b"\x1f\x8b\x08junk",
         "regress-compress-junk": b"\x1f\x9djunk",
+        # An SQL dump chunk without candidates reached qsort(NULL, 0)
+        # (UBSan nonnull-attribute); found by fuzz_source.
+        "regress-sql-no-candidates": base64.b64decode(
+            "LS0gUG9zdGdyZVNRZEx0YSBhYmFzZSBkdW1wCgpDUkVBVEUgVEFCTEUgcHVibGljLmtsYW50ZW4gKGlkIGludGVnZXIsIEBuYWFtIHRleHQsIG51bW1lciB0ZXh0KTsKQ09QWSBwdWJsaWMua2xhbnRlbiAoaWQsIG5hYW0sIGJ1cmdlcnNlcnZpY2VudW1tZXIsIGliYW4pIEZST00gc3RkaW47CjEJS2xhLS0gUG9zdGdyZVNRZEx0YSBhYmFzbnQgMAllIGR1bXAKCkNSOUU0QQ=="),
         # More stacked filters than libarchive accepts on one stream.
         "gzip-x30.gz": gz_layers(b"BSN 111222333\n", 30),
         "klanten.csv": csv,
