@@ -5,6 +5,7 @@
 # libFuzzer runtime from Debian when missing.
 #
 #   tools/fuzz.sh [SECONDS]        (default 60 per target)
+#   SN_FUZZ_SEED=0 tools/fuzz.sh 600   (a new random seed: explore further)
 #
 # Each target starts from a temporary copy of its seed corpus (the source
 # target also from the committed fixtures), so the repository is never written
@@ -24,6 +25,10 @@ if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 targets=(source rules text)
+# A fixed seed by default, so a run (and CI) explores the same inputs every
+# time and a result can be reproduced; SN_FUZZ_SEED=0 lets libFuzzer pick a
+# new seed each run, for longer runs by hand that look further.
+seed=${SN_FUZZ_SEED:-1}
 build="$root/build/fuzz"
 crashes="$build/crashes"
 
@@ -96,7 +101,8 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t for ${secs}s (log: $log)" >&2
   set +e
   (cd "$work" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-     -print_final_stats=1 -artifact_prefix="$crashes/$t-" "$corpus") >"$log" 2>&1
+     -seed="$seed" -print_final_stats=1 -artifact_prefix="$crashes/$t-" "$corpus") \
+     >"$log" 2>&1
   rc=$?
   set -e
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
