@@ -341,11 +341,12 @@ static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
 	}
 	memcpy(buf, head, hn);
 	size_t len = hn;
-	int ended = hn < SN_SNIFF_BYTES, failed = 0;
+	int ended = hn < SN_SNIFF_BYTES, failed = 0, read_err = 0;
 	while (!ended && len < SN_PAR_MEMBER_MAX) {
 		ssize_t k = in->read(in->ctx, buf + len, SN_PAR_MEMBER_MAX - len);
 		if (k < 0) {
 			failed = 1;
+			read_err = errno;
 			break;
 		}
 		if (k == 0)
@@ -363,7 +364,7 @@ static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
 			rc = sn_text_stream(u->w->t, buf, len, in->read, in->ctx, on_chunk, u, NULL,
 					    &enc, &rerr);
 		finish_unit(u, loc, in, st, 0, failed && !in->stop_reason ? SN_EIO : rc,
-			    failed ? errno : rerr);
+			    failed ? read_err : rerr);
 		free(buf);
 		free(j);
 		return 0;
