@@ -48,7 +48,6 @@ struct sn_matcher {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
 	uint8_t *use_jit;        /* per rule: JIT code present */
-	uint8_t *any_first;      /* per rule: no first-byte set, any byte may start */
 	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
 	uint64_t first_mask[256];
 	uint64_t boundary_mask[256];
@@ -74,6 +73,12 @@ struct sn_matcher {
 	uint64_t sql_seen_to;    /* absolute offset: line starts before it were examined */
 	sn_table copy;           /* the COPY column list, as a tab-separated header */
 	sn_table ins;            /* the column list of the INSERT being looked at */
+	struct {                 /* how far that INSERT's VALUES were scanned */
+		uint64_t line_abs;   /* absolute offset of its line start, or UINT64_MAX */
+		size_t pos;          /* scanned up to here, relative to the line start */
+		int depth, quote;
+		long col;
+	} iscan;
 	uint64_t limit_hits;
 	/* per chunk scratch */
 	cand *c;
@@ -105,7 +110,6 @@ void sn_matcher_free(sn_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit);
 	free(m->use_jit);
-	free(m->any_first);
 	free(m->pair);
 	free(m->frontier);
 	free(m->c);
@@ -163,9 +167,8 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 	}
 	uint32_t maxcap = 0;
 	m->use_jit = calloc(rs->n ? rs->n : 1, 1);
-	m->any_first = calloc(rs->n ? rs->n : 1, 1);
 	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
-	if (!m->use_jit || !m->any_first || !m->frontier)
+	if (!m->use_jit || !m->frontier)
 		goto fail;
 	for (size_t i = 0; i < rs->n; i++) {
 		const sn_rule *r = &rs->rules[i];
@@ -174,13 +177,6 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 		pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &cc);
 		if (cc > maxcap)
 			maxcap = cc;
-		m->any_first[i] = 1;
-		for (int b = 0; b < 256; b++) {
-			if (r->first[b]) {
-				m->any_first[i] = 0;
-				break;
-			}
-		}
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jsz) == 0 && jsz > 0 &&
 		    pcre2_pattern_info(r->re_anchored, PCRE2_INFO_JITSIZE, &jsz) == 0 && jsz > 0)
 			m->use_jit[i] = 1;
@@ -231,6 +227,7 @@ void sn_matcher_begin_unit(sn_matcher *m, const sn_location *loc)
 	sn_table_clear(&m->copy);
 	m->sql = m->copy_active = 0;
 	m->copy_line = m->sql_seen_to = 0;
+	m->iscan.line_abs = UINT64_MAX;
 	m->limit_hits = 0;
 }
 
@@ -743,19 +740,27 @@ static void sql_line(sn_matcher *m, const sn_chunk *c, size_t ls, uint64_t line)
 	}
 }
 
-/* Column index of `pos` inside the VALUES tuples of an INSERT line, or -1. */
-static long insert_column(const char *l, size_t n, size_t pos)
+/*
+ * Column index of `pos` inside the VALUES tuples of the INSERT line starting
+ * at absolute offset `line_abs`, or -1.  Findings on one line come in order,
+ * so the scan goes on from where the previous finding left it: an extended
+ * INSERT of thousands of tuples is read once, not once per finding.
+ */
+static long insert_column(sn_matcher *m, uint64_t line_abs, const char *l, size_t n, size_t v,
+			  size_t pos)
 {
-	size_t v = 0;
-	for (; v + 6 <= n; v++) {
-		if (starts_with_ci(l + v, n - v, "VALUES"))
-			break;
-	}
 	if (v + 6 > n || pos < v)
 		return -1;
-	int depth = 0, q = 0;
-	long col = -1;
-	for (size_t i = v + 6; i < pos && i < n; i++) {
+	if (m->iscan.line_abs != line_abs || pos < m->iscan.pos) {
+		m->iscan.line_abs = line_abs;
+		m->iscan.pos = v + 6;
+		m->iscan.depth = m->iscan.quote = 0;
+		m->iscan.col = -1;
+	}
+	int depth = m->iscan.depth, q = m->iscan.quote;
+	long col = m->iscan.col;
+	size_t i = m->iscan.pos;
+	for (; i < pos && i < n; i++) {
 		char ch = l[i];
 		if (q) {
 			if (ch == '\\')
@@ -773,6 +778,10 @@ static long insert_column(const char *l, size_t n, size_t pos)
 		else if (ch == ',' && depth == 1)
 			col++;
 	}
+	m->iscan.pos = i;
+	m->iscan.depth = depth;
+	m->iscan.quote = q;
+	m->iscan.col = col;
 	return depth == 1 ? col : -1;
 }
 
@@ -805,14 +814,18 @@ static void sql_context(sn_matcher *m, const sn_chunk *c, size_t ls, uint64_t li
 	}
 	if (!starts_with_ci(l, n, "INSERT INTO"))
 		return;
+	uint64_t line_abs = c->base_offset + ls;
+	int fresh = m->iscan.line_abs != line_abs;
 	size_t v = 0;
 	while (v + 6 <= n && !starts_with_ci(l + v, n - v, "VALUES"))
 		v++;
-	long col = insert_column(l, n, pos - ls);
+	long col = insert_column(m, line_abs, l, n, v, pos - ls);
 	if (col < 0)
 		return;
-	/* the column list sits between the table name and VALUES */
-	sql_columns(ins, l, v, 11, ',');
+	/* the column list sits between the table name and VALUES: parsed once
+	 * per statement line */
+	if (fresh)
+		sql_columns(ins, l, v, 11, ',');
 	if (ins->detected && (size_t)col < ins->ncols) {
 		out->t = ins;
 		out->col = col;
