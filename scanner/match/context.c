@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "speurneus/error.h"
+
 uint32_t sn_token_hash(const char *p, size_t n)
 {
 	uint32_t h = 2166136261u;
@@ -240,6 +242,39 @@ void sn_table_detect(sn_table *t, const char *data, size_t len)
 	t->detected = 1;
 }
 
+int sn_table_set(sn_table *t, const char *const *cols, size_t ncols, char delim)
+{
+	sn_table_clear(t);
+	if (ncols > SN_TABLE_MAX_COLS)
+		ncols = SN_TABLE_MAX_COLS;
+	size_t total = 0;
+	for (size_t i = 0; cols && i < ncols; i++)
+		total += cols[i] ? strnlen(cols[i], 256) : 0;
+	t->scratch = malloc(total + 1);
+	if (!t->scratch)
+		return SN_ENOMEM;
+	size_t used = 0;
+	for (size_t i = 0; i < ncols; i++) {
+		const char *c = cols && cols[i] ? cols[i] : "";
+		size_t n = strnlen(c, 256);
+		t->ncols = i + 1;
+		t->headers[i] = strndup(c, n);
+		t->htok[i] = calloc(32, sizeof(sn_token));
+		if (!t->headers[i] || !t->htok[i]) {
+			sn_table_clear(t);
+			return SN_ENOMEM;
+		}
+		t->nhtok[i] = sn_tokenize(c, n, t->scratch + used, t->htok[i], 32);
+		used += n;
+	}
+	t->ncols = ncols;
+	t->delim = delim;
+	t->raw = 1;
+	t->headerless = cols == NULL;
+	t->detected = 1;
+	return 0;
+}
+
 size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char **cell,
 		      size_t *len, size_t max)
 {
@@ -248,7 +283,7 @@ size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char 
 	if (n && line[n - 1] == '\r')
 		n--;
 	for (size_t i = 0; i <= n && nc < max; i++) {
-		if (i < n && line[i] == '"')
+		if (i < n && line[i] == '"' && !t->raw)
 			q = !q;
 		if (i == n || (line[i] == t->delim && !q)) {
 			const char *c = line + start;
@@ -270,7 +305,7 @@ long sn_table_column(const sn_table *t, const char *data, size_t line_start, siz
 	long col = 0;
 	int q = 0;
 	for (size_t i = line_start; i < pos; i++) {
-		if (data[i] == '"')
+		if (data[i] == '"' && !t->raw)
 			q = !q;
 		else if (data[i] == t->delim && !q)
 			col++;

@@ -36,6 +36,8 @@ int sn_wordlist_find(const sn_wordlist *l, const sn_token *t, size_t nt);
 typedef struct sn_table {
 	int detected;     /* tabular text with at least 2 columns */
 	int headerless;   /* no header line: the first line is data */
+	int raw;          /* cells are never quoted (a decoder's table rows): a
+			     double quote is a character like any other */
 	char delim;
 	size_t ncols;
 	char *headers[SN_TABLE_MAX_COLS]; /* cell text, unquoted and trimmed */
@@ -48,6 +50,12 @@ typedef struct sn_table {
  * is not tabular). Frees what *t held before. */
 void sn_table_detect(sn_table *t, const char *data, size_t len);
 void sn_table_clear(sn_table *t);
+
+/* A layout known from the source (a spreadsheet's header row, a database's
+ * column names): `ncols` names, any of them NULL, or cols == NULL for a
+ * table without names; unquoted cells separated by `delim`.  Returns 0 or
+ * SN_ENOMEM (then *t is cleared). */
+int sn_table_set(sn_table *t, const char *const *cols, size_t ncols, char delim);
 
 /* Split one line (no newline) into at most `max` cells, unquoted and
  * trimmed; returns the number of cells. */

@@ -25,11 +25,15 @@
 #include "match/context.h"
 #include "match/rule.h"
 #include "speurneus/error.h"
+#include "text/decode.h"
 
 #define SN_MAX_CANDIDATES (1u << 20) /* per chunk; past it the chunk is split by the caller's limit */
 #define SN_MATCH_LIMIT 1000000u      /* PCRE2 backtracking budget per match call */
 #define SN_HEAP_LIMIT_KIB 20480u     /* PCRE2 heap budget per match call */
 #define SN_MAX_WINDOW_TOKENS 512
+#define SN_TABLE_BATCH (256u * 1024) /* table text matched per batch */
+#define SN_TABLE_ROWS 4096           /* rows per batch */
+#define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
 #define COL_NAMED 1    /* col_hit: the header names the column */
 #define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
 
@@ -80,6 +84,20 @@ struct sn_matcher {
 		long col;
 	} iscan;
 	uint64_t limit_hits;
+	/* a table handed row by row by a document decoder (a sheet, a database
+	 * table): rows are rendered as tab-separated lines into a batch that is
+	 * matched like a chunk of tabular text with a known layout */
+	struct {
+		int active, first;
+		sn_buf text;
+		int64_t *rows;       /* the decoder's row number of each line */
+		size_t nrows;
+		uint64_t offset;     /* decoded offset of the batch's first byte */
+		uint64_t line;       /* line number of the batch's first row */
+		uint64_t bytes;      /* table text matched so far */
+		uint64_t too_long;   /* rows cut at SN_TABLE_ROW_MAX */
+		size_t maxcells;
+	} tb;
 	/* per chunk scratch */
 	cand *c;
 	size_t nc, capc;
@@ -114,6 +132,8 @@ void sn_matcher_free(sn_matcher *m)
 	free(m->frontier);
 	free(m->c);
 	sn_buf_free(&m->norms);
+	sn_buf_free(&m->tb.text);
+	free(m->tb.rows);
 	free(m->tokscratch);
 	free(m->tokens);
 	free(m);
@@ -204,6 +224,7 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 	pcre2_set_match_limit(m->mctx, SN_MATCH_LIMIT);
 	pcre2_set_heap_limit(m->mctx, SN_HEAP_LIMIT_KIB);
 	sn_buf_init(&m->norms, 64u << 20);
+	sn_buf_init(&m->tb.text, SN_TABLE_BATCH + SN_TABLE_ROW_MAX + 64);
 	m->tokscratch = malloc(8 * 1024 + 16 * SN_NORM_MAX);
 	m->tokens = malloc(SN_MAX_WINDOW_TOKENS * sizeof *m->tokens);
 	if (!m->tokscratch || !m->tokens)
@@ -229,6 +250,7 @@ void sn_matcher_begin_unit(sn_matcher *m, const sn_location *loc)
 	m->copy_line = m->sql_seen_to = 0;
 	m->iscan.line_abs = UINT64_MAX;
 	m->limit_hits = 0;
+	m->tb.active = 0;
 }
 
 uint64_t sn_matcher_limit_hits(const sn_matcher *m)
@@ -607,7 +629,7 @@ static void prepare_columns(sn_matcher *m)
  * or more do is a BSN column.  Judged on the first lines of the unit; such
  * a column raises its values to medium (COL_INFERRED).
  */
-static void infer_columns(sn_matcher *m, const char *data, size_t len)
+static void infer_columns(sn_matcher *m, const char *data, size_t len, int header_line)
 {
 	sn_table *t = &m->table;
 	if (!t->detected || !m->col_hit)
@@ -619,7 +641,7 @@ static void infer_columns(sn_matcher *m, const char *data, size_t len)
 	const char *cell[SN_TABLE_MAX_COLS];
 	size_t clen[SN_TABLE_MAX_COLS];
 	size_t off = 0, lines = 0;
-	if (!t->headerless) {
+	if (header_line) {
 		const char *nl = memchr(data, '\n', len);
 		off = nl ? (size_t)(nl - data) + 1 : len;
 	}
@@ -853,6 +875,11 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 		if (out->col >= 0 && (size_t)out->col < m->table.ncols) {
 			out->field = m->table.headers[out->col]; /* NULL without a header */
 			out->row = (int64_t)line - (m->table.headerless ? 0 : 1);
+			if (m->tb.active)
+				out->row = line - m->tb.line < m->tb.nrows
+						   ? m->tb.rows[line - m->tb.line] : -1;
+			if (out->field && !*out->field)
+				out->field = NULL;
 		}
 		if (out->col >= 0 && m->col_hit && m->col_hit[out->col] &&
 		    m->col_hit[out->col][k->rule]) {
@@ -954,10 +981,10 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 
 int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *payload)
 {
-	if (c->is_first && c->base_offset == 0) {
+	if (c->is_first && c->base_offset == 0 && !m->tb.active) {
 		sn_table_detect(&m->table, c->data, c->len);
 		prepare_columns(m);
-		infer_columns(m, c->data, c->len);
+		infer_columns(m, c->data, c->len, !m->table.headerless);
 		m->sql = !m->table.detected && sql_detect(c->data, c->len < 65536 ? c->len : 65536);
 	}
 	m->nc = 0;
@@ -1039,5 +1066,129 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		m->last_end = c->base_offset + k->end;
 		rc = cb(&f, payload);
 	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tables from document decoders                                           */
+
+int sn_matcher_table_begin(sn_matcher *m, const sn_location *loc, const char *const *cols,
+			   size_t ncols)
+{
+	sn_matcher_begin_unit(m, loc);
+	if (!m->tb.rows) {
+		m->tb.rows = malloc(SN_TABLE_ROWS * sizeof *m->tb.rows);
+		if (!m->tb.rows)
+			return sn_error_set(SN_ENOMEM, "out of memory");
+	}
+	if (sn_table_set(&m->table, cols, ncols, '\t') < 0)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	m->tb.active = 1;
+	m->tb.first = 1;
+	sn_buf_reset(&m->tb.text);
+	m->tb.nrows = 0;
+	m->tb.offset = 0;
+	m->tb.line = cols ? 2 : 1; /* the header is line 1 */
+	m->tb.bytes = 0;
+	m->tb.too_long = 0;
+	m->tb.maxcells = 0;
+	return 0;
+}
+
+static int table_flush(sn_matcher *m, int last, sn_finding_fn cb, void *payload)
+{
+	if (!m->tb.nrows && !last)
+		return 0;
+	if (m->tb.first) {
+		/* a table without names learns its width and its columns from
+		 * its first rows, as header-less CSV does */
+		if (m->table.headerless && m->tb.maxcells > m->table.ncols) {
+			size_t n = m->tb.maxcells;
+			if (sn_table_set(&m->table, NULL, n, '\t') < 0)
+				return sn_error_set(SN_ENOMEM, "out of memory");
+		}
+		prepare_columns(m);
+		infer_columns(m, m->tb.text.p ? m->tb.text.p : "", m->tb.text.len, 0);
+	}
+	sn_chunk c;
+	memset(&c, 0, sizeof c);
+	c.data = m->tb.text.p ? m->tb.text.p : "";
+	c.len = m->tb.text.len;
+	c.emit_from = 0;
+	c.emit_to = c.len;
+	c.base_offset = m->tb.offset;
+	c.base_line = m->tb.line;
+	c.base_col = 0;
+	c.is_first = m->tb.first;
+	c.is_last = last;
+	int rc = c.len ? sn_matcher_scan(m, &c, cb, payload) : 0;
+	m->tb.first = 0;
+	m->tb.offset += c.len;
+	m->tb.bytes += c.len;
+	m->tb.line += m->tb.nrows;
+	m->tb.nrows = 0;
+	sn_buf_reset(&m->tb.text);
+	return rc;
+}
+
+/* Append a cell as valid UTF-8 on one line: separators and line breaks in
+ * the cell become spaces, so the layout stays one row per line. */
+static void put_cell(sn_buf *b, const char *p, size_t n, size_t room)
+{
+	char tmp[1024];
+	size_t off = 0;
+	if (n > room)
+		n = room;
+	while (off < n && !b->failed) {
+		size_t made = 0;
+		size_t used = sn_text_decode(SN_ENC_UTF8, (const uint8_t *)p + off, n - off, 1, tmp,
+					     sizeof tmp, &made);
+		for (size_t i = 0; i < made; i++) {
+			if (tmp[i] == '\t' || tmp[i] == '\n' || tmp[i] == '\r' || tmp[i] == '\v' ||
+			    tmp[i] == '\f')
+				tmp[i] = ' ';
+		}
+		sn_buf_put(b, tmp, made);
+		if (used == 0)
+			break;
+		off += used;
+	}
+}
+
+int sn_matcher_table_row(sn_matcher *m, int64_t row, const char *const *cells,
+			 const size_t *lens, size_t ncells, sn_finding_fn cb, void *payload)
+{
+	if (!m->tb.active)
+		return sn_error_set(SN_EINVAL, "table row outside a table");
+	size_t start = m->tb.text.len, room = SN_TABLE_ROW_MAX;
+	if (ncells > m->tb.maxcells)
+		m->tb.maxcells = ncells;
+	for (size_t i = 0; i < ncells; i++) {
+		if (i)
+			sn_buf_putc(&m->tb.text, '\t');
+		size_t used = m->tb.text.len - start;
+		if (cells[i] && lens[i]) {
+			if (used + lens[i] > room)
+				m->tb.too_long++;
+			put_cell(&m->tb.text, cells[i], lens[i], used < room ? room - used : 0);
+		}
+	}
+	sn_buf_putc(&m->tb.text, '\n');
+	if (m->tb.text.failed)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	m->tb.rows[m->tb.nrows++] = row;
+	if (m->tb.nrows == SN_TABLE_ROWS || m->tb.text.len >= SN_TABLE_BATCH)
+		return table_flush(m, 0, cb, payload);
+	return 0;
+}
+
+int sn_matcher_table_end(sn_matcher *m, sn_finding_fn cb, void *payload, uint64_t *bytes,
+			 uint64_t *cut)
+{
+	/* without a callback the rest is dropped (the scan is stopping) */
+	int rc = m->tb.active && cb ? table_flush(m, 1, cb, payload) : 0;
+	*bytes = m->tb.bytes;
+	*cut = m->tb.too_long;
+	m->tb.active = 0;
 	return rc;
 }

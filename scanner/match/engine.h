@@ -47,6 +47,27 @@ typedef int (*sn_finding_fn)(const sn_finding *f, void *payload);
 
 int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *payload);
 
+/*
+ * Tables handed row by row by document decoders (spreadsheet sheets,
+ * database tables).  table_begin starts a unit like begin_unit, with its
+ * layout known: `cols` names the ncols columns (a NULL entry has no name),
+ * or is NULL for a table without names -- then columns whose first values
+ * mostly validate count as that rule's column, as for header-less CSV.
+ * Each row is rendered as one line of tab-separated cells (made valid
+ * UTF-8; tabs and line breaks inside a cell become spaces) and matched in
+ * batches, so a finding's `field` is its column's name and `row` the row
+ * number the decoder gave; `line` counts rows from 1, the names being line
+ * 1.  table_end matches what is left and says how many bytes of table text
+ * were matched and how many rows were cut at the row length limit (4 MiB);
+ * with cb == NULL it drops what is left (the scan is stopping).
+ */
+int sn_matcher_table_begin(sn_matcher *m, const sn_location *loc, const char *const *cols,
+			   size_t ncols);
+int sn_matcher_table_row(sn_matcher *m, int64_t row, const char *const *cells,
+			 const size_t *lens, size_t ncells, sn_finding_fn cb, void *payload);
+int sn_matcher_table_end(sn_matcher *m, sn_finding_fn cb, void *payload, uint64_t *bytes,
+			 uint64_t *cut);
+
 /* Number of PCRE2 calls in the current unit that stopped at a match, heap or
  * JIT-stack limit: the unit was not fully checked and is incomplete. */
 uint64_t sn_matcher_limit_hits(const sn_matcher *m);

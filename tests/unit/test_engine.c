@@ -32,6 +32,7 @@ typedef struct hit {
 	char norm[SN_NORM_MAX];
 	char masked[SN_MASK_MAX];
 	char field[32];
+	int64_t row;
 } hit;
 
 typedef struct hits {
@@ -74,6 +75,7 @@ static int on_hit(const sn_finding *f, void *payload)
 	snprintf(x->norm, sizeof x->norm, "%s", f->normalized ? f->normalized : "");
 	snprintf(x->masked, sizeof x->masked, "%s", f->masked);
 	snprintf(x->field, sizeof x->field, "%s", f->field ? f->field : "");
+	x->row = f->row;
 	return 0;
 }
 
@@ -275,6 +277,119 @@ static void test_headerless_columns(void **state)
 }
 
 /* --- SQL dumps ---------------------------------------------------------- */
+
+/* --- tables handed row by row (spreadsheets, databases) ---------------- */
+
+static void table_rows(sn_matcher *m, const char *const *rows[], const int64_t *rowno,
+		       size_t nrows, size_t ncells)
+{
+	for (size_t r = 0; r < nrows; r++) {
+		size_t lens[8];
+		for (size_t c = 0; c < ncells; c++)
+			lens[c] = rows[r][c] ? strlen(rows[r][c]) : 0;
+		assert_int_equal(sn_matcher_table_row(m, rowno[r], rows[r], lens, ncells, on_hit, &H),
+				 0);
+	}
+}
+
+static void test_table_rows(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
+	sn_matcher *m = NULL;
+	sn_location loc = { "db.sqlite", NULL, 0 };
+	uint64_t bytes = 0, cut = 0;
+	mo.key = &key;
+	mo.reveal = 1;
+	assert_int_equal(sn_matcher_new(&m, rs, &mo), 0);
+
+	/* named columns: the name gives context, the decoder's row numbers are kept */
+	static const char *const cols[] = { "naam", "bsn", NULL, "opmerking" };
+	static const char *const r1[] = { "Jan", "111222333", "x", "bel 06-12345678" };
+	static const char *const r2[] = { "Piet\t\"P\"", "123456782", NULL, "regel\nregel" };
+	static const char *const r3[] = { "Klaas", "12345672", "y", "\xe9\xe9n" };
+	const char *const *rows[] = { r1, r2, r3 };
+	const int64_t rowno[] = { 7, 9, -3 };
+	H.n = 0;
+	assert_int_equal(sn_matcher_table_begin(m, &loc, cols, 4), 0);
+	table_rows(m, rows, rowno, 3, 4);
+	assert_int_equal(sn_matcher_table_end(m, on_hit, &H, &bytes, &cut), 0);
+	assert_int_equal(cut, 0);
+	assert_true(bytes > 40);
+	/* 12345672 is 012345672 with its leading zero lost (a number in Excel) */
+	assert_int_equal(count_cat(&H, "bsn"), 3);
+	for (size_t i = 0; i < H.n; i++) {
+		if (strcmp(H.v[i].category, "bsn") == 0) {
+			assert_int_equal(H.v[i].conf, SN_CONF_HIGH);
+			assert_string_equal(H.v[i].field, "bsn");
+		}
+	}
+	assert_int_equal(H.v[0].row, 7);
+	assert_int_equal(H.v[0].line, 2); /* the names are line 1 */
+	const hit *ph = find_cat(&H, "phone");
+	assert_non_null(ph);
+	assert_string_equal(ph->field, "opmerking");
+	assert_int_equal(ph->row, 7);
+	const hit *b2 = NULL;
+	for (size_t i = 0; i < H.n; i++)
+		if (strcmp(H.v[i].norm, "123456782") == 0)
+			b2 = &H.v[i];
+	assert_non_null(b2);
+	/* the tab and the line break inside row 9's cells did not shift it */
+	assert_int_equal(b2->row, 9);
+	assert_string_equal(b2->field, "bsn");
+	assert_int_equal(b2->line, 3);
+
+	/* no names: a column whose values mostly pass the 11-proef is a BSN column */
+	static const char *const h1[] = { "1", "111222333" };
+	static const char *const h2[] = { "2", "123456782" };
+	static const char *const h3[] = { "3", "319072356" };
+	static const char *const h4[] = { "4", "211551557" };
+	const char *const *hrows[] = { h1, h2, h3, h4 };
+	const int64_t hno[] = { 1, 2, 3, 4 };
+	H.n = 0;
+	assert_int_equal(sn_matcher_table_begin(m, &loc, NULL, 0), 0);
+	table_rows(m, hrows, hno, 4, 2);
+	assert_int_equal(sn_matcher_table_end(m, on_hit, &H, &bytes, &cut), 0);
+	assert_int_equal(count_cat(&H, "bsn"), 4);
+	for (size_t i = 0; i < H.n; i++) {
+		assert_int_equal(H.v[i].conf, SN_CONF_MEDIUM);
+		assert_string_equal(H.v[i].field, "");
+		assert_int_equal(H.v[i].row, (int64_t)i + 1);
+	}
+
+	/* many rows: batches keep row numbers and find every value */
+	H.n = 0;
+	static const char *const c2[] = { "id", "bsn" };
+	assert_int_equal(sn_matcher_table_begin(m, &loc, c2, 2), 0);
+	for (int64_t r = 0; r < 10000; r++) {
+		char id[24];
+		snprintf(id, sizeof id, "%lld", (long long)r);
+		const char *cells[2] = { id, (r % 3) ? "" : "111222333" };
+		size_t lens[2] = { strlen(id), strlen(cells[1]) };
+		assert_int_equal(sn_matcher_table_row(m, r + 100, cells, lens, 2, on_hit, &H), 0);
+	}
+	assert_int_equal(sn_matcher_table_end(m, on_hit, &H, &bytes, &cut), 0);
+	assert_int_equal(count_cat(&H, "bsn"), 3334);
+	for (size_t i = 0; i < H.n; i++) {
+		if (strcmp(H.v[i].category, "bsn") == 0)
+			assert_int_equal(H.v[i].row % 3, 100 % 3);
+	}
+	const hit *last = &H.v[H.n - 1];
+	assert_int_equal(last->row, 9999 + 100);
+	assert_int_equal(last->line, 9999 + 2);
+
+	/* an ordinary unit after a table is plain text again */
+	H.n = 0;
+	sn_matcher_begin_unit(m, &loc);
+	sn_chunk c = { "bsn 111222333\n", 14, 0, 14, 0, 1, 0, 1, 1 };
+	assert_int_equal(sn_matcher_scan(m, &c, on_hit, &H), 0);
+	assert_int_equal(H.n, 1);
+	assert_int_equal(H.v[0].row, -1);
+	sn_matcher_free(m);
+	sn_ruleset_free(rs);
+}
 
 static void test_sql_dump(void **state)
 {
@@ -524,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
 		cmocka_unit_test(test_sql_dump),
+		cmocka_unit_test(test_table_rows),
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_chunk_borders),
