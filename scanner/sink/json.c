@@ -350,8 +350,8 @@ void sn_sink_json_summary(sn_buf *b, const sn_sink_totals *t)
 	sn_buf_printf(b,
 		      "{\"type\":\"summary\",\"files_scanned\":%" PRIu64
 		      ",\"bytes_scanned\":%" PRIu64 ",\"files_excluded\":%" PRIu64
-		      ",\"hardlinks_skipped\":%" PRIu64,
-		      t->files_scanned, t->bytes_scanned, t->excluded, t->hardlinks);
+		      ",\"hardlinks_skipped\":%" PRIu64 ",\"images_skipped\":%" PRIu64,
+		      t->files_scanned, t->bytes_scanned, t->excluded, t->hardlinks, t->images);
 	sn_buf_printf(b,
 		      ",\"status\":{\"skipped\":%" PRIu64 ",\"incomplete\":%" PRIu64
 		      ",\"error\":%" PRIu64 "}",

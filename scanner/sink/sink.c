@@ -828,6 +828,9 @@ int sn_sink_end(sn_sink *s, double duration_s, int interrupted)
 	t.ncat = s->ncat;
 	t.reason = s->reason;
 	t.nreason = s->nreason;
+	for (size_t i = 0; i < s->nreason; i++)
+		if (s->reason[i].status == SN_FILE_SKIPPED && strcmp(s->reason[i].name, "image") == 0)
+			t.images = s->reason[i].count;
 	t.duration_s = duration_s;
 	t.interrupted = interrupted;
 	if (s->o.format == SN_FMT_TEXT)

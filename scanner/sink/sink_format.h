@@ -42,6 +42,7 @@ typedef struct sn_sink_totals {
 	size_t nreason;
 	double duration_s;
 	int interrupted;
+	uint64_t images; /* skipped with reason "image": photos, scans, image-only PDF pages */
 } sn_sink_totals;
 
 /* Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when the byte

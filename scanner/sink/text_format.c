@@ -147,9 +147,13 @@ void sn_sink_text_summary(sn_buf *b, const sn_sink_totals *t)
 	sn_sink_put_fixed(b, t->duration_s, 1);
 	sn_buf_printf(b,
 		      " s: %" PRIu64 " findings (%" PRIu64 " high, %" PRIu64 " medium, %" PRIu64
-		      " low); %" PRIu64 " skipped, %" PRIu64 " incomplete, %" PRIu64 " errors%s.\n",
+		      " low); %" PRIu64 " skipped",
 		      t->findings, t->by_conf[SN_CONF_HIGH], t->by_conf[SN_CONF_MEDIUM],
-		      t->by_conf[SN_CONF_LOW], t->by_status[SN_FILE_SKIPPED],
+		      t->by_conf[SN_CONF_LOW], t->by_status[SN_FILE_SKIPPED]);
+	/* images may be scans of ID cards: how many were not read matters */
+	if (t->images)
+		sn_buf_printf(b, " (%" PRIu64 " image%s)", t->images, t->images == 1 ? "" : "s");
+	sn_buf_printf(b, ", %" PRIu64 " incomplete, %" PRIu64 " errors%s.\n",
 		      t->by_status[SN_FILE_INCOMPLETE], t->by_status[SN_FILE_ERROR],
 		      t->interrupted ? "; interrupted" : "");
 	for (size_t i = 0; i < t->ncat; i++) {

@@ -585,6 +585,7 @@ static void test_ndjson_records(void **state)
 					 "bytes_scanned",
 					 "files_excluded",
 					 "hardlinks_skipped",
+					 "images_skipped",
 					 "status",
 					 "reasons",
 					 "findings",
@@ -599,6 +600,7 @@ static void test_ndjson_records(void **state)
 	assert_field(fl, n, "bytes_scanned", "1504096");
 	assert_field(fl, n, "files_excluded", "1");
 	assert_field(fl, n, "hardlinks_skipped", "1");
+	assert_field(fl, n, "images_skipped", "1");
 	assert_field(fl, n, "status", "{\"skipped\":1,\"incomplete\":1,\"error\":0}");
 	assert_field(fl, n, "reasons",
 		     "{\"skipped\":{\"image\":1},\"incomplete\":"
@@ -769,7 +771,7 @@ static void test_text_format(void **state)
 		"dump.sql: incomplete (too-large)",
 		"",
 		"Scanned 1 files (2.5 MB) in 1.3 s: 2 findings (1 high, 0 medium, 1 low); "
-		"1 skipped, 1 incomplete, 0 errors; interrupted.",
+		"1 skipped (1 image), 1 incomplete, 0 errors; interrupted.",
 		"  bsn: 1 (1 high, 0 medium, 0 low)",
 		"  phone: 1 (0 high, 0 medium, 1 low)",
 		"  postcode: 0 (0 high, 0 medium, 0 low), 1 below threshold",
