@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libpcre2-dev libmagic-dev libmagic-mgc
           zlib1g-dev libyaml-dev libsodium-dev libcmocka-dev libarchive-dev python3
+          libxml2-dev libgmime-3.0-dev libpoppler-glib-dev libsqlite3-dev
           zstd lz4 ncompress zip binutils cpio 7zip xorriso xz-utils)
 
 missing=()

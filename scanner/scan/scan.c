@@ -24,6 +24,7 @@
 #include "match/engine.h"
 #include "sink/sink.h"
 #include "source/container.h"
+#include "source/decoder.h"
 #include "source/source.h"
 #include "speurneus/error.h"
 #include "text/text.h"
@@ -37,6 +38,12 @@ typedef struct worker {
 	sn_text *t;
 	sn_sniffer *sn;
 	uint8_t *head;  /* first block, for sniffing */
+	/* Tables of document decoders are matched on a matcher of their own
+	 * per nesting level: a database table's BLOB is scanned (on m) while
+	 * the table's batch is still open. Made when first needed. */
+	sn_matcher *tm[SN_CHAIN_MAX];
+	sn_match_options mo;
+	const sn_ruleset *rs;
 } worker;
 
 /*
@@ -176,6 +183,14 @@ static ssize_t read_head(sn_input *in, uint8_t *buf)
 }
 
 static int scan_unit(unit *u, sn_input *in, const struct stat *st);
+
+/* Sniffed kinds that hold text in a form no decoder here reads. */
+static int may_hold_text(const char *reason)
+{
+	return reason && (strcmp(reason, "document") == 0 || strcmp(reason, "database") == 0 ||
+			  strcmp(reason, "mail") == 0 || strcmp(reason, "encrypted") == 0);
+}
+
 static int worker_init(const sn_scan_options *o, worker *w);
 static void worker_clear(worker *w);
 
@@ -468,6 +483,135 @@ static void pool_stop(scan_ctx *sc)
 	sc->pl = NULL;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Document decoders                                                       */
+
+/* A document being decoded, and the table it is handing over, if any. */
+typedef struct doc_ctx {
+	unit *u;
+	sn_matcher *tm;   /* the table's matcher, while a table is open */
+	char *tname;
+	sn_location tloc;
+	int rc;           /* first error of the table's matching */
+} doc_ctx;
+
+static int doc_member(void *payload, const char *name, sn_input *in)
+{
+	doc_ctx *dc = payload;
+	return on_member(dc->u, name, in);
+}
+
+static void doc_record(void *payload, const char *name, sn_file_status st, const char *reason,
+		       const char *detail)
+{
+	doc_ctx *dc = payload;
+	on_container_record(dc->u, name, st, reason, detail);
+}
+
+static int doc_table_begin(void *payload, const char *name, const char *const *cols,
+			   size_t ncols)
+{
+	doc_ctx *dc = payload;
+	unit *u = dc->u;
+	worker *w = u->w;
+	unsigned lv = u->levels < SN_CHAIN_MAX ? u->levels : SN_CHAIN_MAX - 1;
+	if (dc->tm)
+		return sn_error_set(SN_EINVAL, "a table opened inside a table");
+	if (u->depth >= SN_CHAIN_MAX - 1)
+		return sn_error_set(SN_EINVAL, "member chain too deep");
+	if (!w->tm[lv] && sn_matcher_new(&w->tm[lv], w->rs, &w->mo) < 0)
+		return SN_ENOMEM;
+	dc->tname = strdup(name && *name ? name : "?");
+	if (!dc->tname)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	u->chain[u->depth++] = dc->tname;
+	dc->tloc.path = u->path;
+	dc->tloc.member = u->chain;
+	dc->tloc.nmember = u->depth;
+	dc->tm = w->tm[lv];
+	dc->rc = sn_matcher_table_begin(dc->tm, &dc->tloc, cols, ncols);
+	return dc->rc < 0 ? dc->rc : 0;
+}
+
+static int doc_row(void *payload, int64_t row, const char *const *cells, const size_t *lens,
+		   size_t ncells)
+{
+	doc_ctx *dc = payload;
+	scan_ctx *sc = dc->u->sc;
+	if (!dc->tm)
+		return sn_error_set(SN_EINVAL, "a row outside a table");
+	if (sc->stop && *sc->stop) {
+		dc->u->stopped = 1;
+		return SN_ESTOP;
+	}
+	if (dc->rc < 0)
+		return dc->rc;
+	dc->rc = sn_matcher_table_row(dc->tm, row, cells, lens, ncells, on_finding, dc->u);
+	return dc->rc;
+}
+
+static int doc_table_end(void *payload)
+{
+	doc_ctx *dc = payload;
+	unit *u = dc->u;
+	scan_ctx *sc = u->sc;
+	uint64_t bytes = 0, cut = 0;
+	if (!dc->tm)
+		return 0;
+	int rc = dc->rc;
+	if (rc == 0 && !(sc->stop && *sc->stop))
+		rc = sn_matcher_table_end(dc->tm, on_finding, u, &bytes, &cut);
+	else
+		sn_matcher_table_end(dc->tm, NULL, NULL, &bytes, &cut);
+	if (rc == SN_ESTOP || u->stopped || (sc->stop && *sc->stop))
+		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "interrupted", NULL, bytes);
+	else if (rc < 0)
+		record(sc, &dc->tloc, SN_FILE_ERROR, "scan-error", sn_error_last(), bytes);
+	else if (sn_matcher_limit_hits(dc->tm))
+		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "regex-limit",
+		       "a pattern reached its backtracking budget", bytes);
+	else if (cut)
+		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "row-too-long",
+		       "rows longer than 4 MiB were cut", bytes);
+	else
+		sn_sink_note_scanned(sc->sink, bytes);
+	u->depth--;
+	free(dc->tname);
+	dc->tname = NULL;
+	dc->tm = NULL;
+	dc->rc = 0;
+	return rc == SN_ESTOP ? SN_ESTOP : 0;
+}
+
+static const sn_doc_cb doc_cbs = { doc_member, doc_record, doc_table_begin, doc_row,
+				   doc_table_end };
+
+/* Decode a document unit; its parts are the units that count. */
+static int scan_doc(unit *u, const sn_decoder *dec, const sn_type *ty, sn_input *in,
+		    const uint8_t *head, size_t hn, const struct stat *st)
+{
+	doc_ctx dc;
+	memset(&dc, 0, sizeof dc);
+	dc.u = u;
+	sn_doc d;
+	memset(&d, 0, sizeof d);
+	d.head = head;
+	d.head_len = hn;
+	d.in = in;
+	d.path = u->depth == 0 && st ? u->path : NULL;
+	d.type = ty;
+	d.b = &u->b;
+	d.cb = &doc_cbs;
+	d.payload = &dc;
+	in->is_container = 1;
+	u->levels++;
+	int rc = dec->decode(&d);
+	if (dc.tm)
+		doc_table_end(&dc); /* a decoder that stopped inside a table */
+	u->levels--;
+	return rc;
+}
+
 /* Scan one unit (a file, stdin, or a member at any depth) read from `in`.
  * `st` is the fstat of a top-level regular file, else NULL. */
 static int scan_unit(unit *u, sn_input *in, const struct stat *st)
@@ -494,8 +638,31 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 		goto done;
 	}
 	sn_type ty;
-	sn_sniff(w->sn, head, (size_t)hn, &ty);
+	memset(&ty, 0, sizeof ty);
+	const sn_decoder *dec = NULL;
+	if (!in->is_text) {
+		sn_sniff(w->sn, head, (size_t)hn, &ty);
+		dec = sn_decoder_find(&ty, head, (size_t)hn);
+	}
 	in->sniffed = 1;
+	if (dec) {
+		if (u->levels >= sc->o->limits.max_nesting || u->depth >= SN_CHAIN_MAX - 2) {
+			char d[64];
+			snprintf(d, sizeof d, "containers nested deeper than %u",
+				 sc->o->limits.max_nesting);
+			if (u->depth > 0)
+				drain(in);
+			record(sc, &loc, SN_FILE_INCOMPLETE, "nesting-depth", d, 0);
+			goto done;
+		}
+		rc = scan_doc(u, dec, &ty, in, head, (size_t)hn, st);
+		if (rc < 0 && rc != SN_ESTOP) {
+			record(sc, &loc, SN_FILE_ERROR, "scan-error", sn_error_last(), in->produced);
+			goto done;
+		}
+		finish_unit(u, &loc, in, st, 1, rc, 0);
+		goto done;
+	}
 	if (ty.kind == SN_KIND_SKIP && sn_container_kind(ty.reason)) {
 		int nested = u->depth > 0;
 		/* the tar inside a .tar.gz is named by the .tar.gz alone */
@@ -535,6 +702,12 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 			drain(in);
 		if (in->stop_reason)
 			finish_unit(u, &loc, in, NULL, 0, SN_EIO, 0);
+		else if (may_hold_text(ty.reason))
+			/* a document no decoder reads (legacy Office, Outlook
+			 * mail stores): it may well hold personal data */
+			record(sc, &loc, SN_FILE_INCOMPLETE,
+			       strcmp(ty.reason, "encrypted") == 0 ? "encrypted" : "unsupported",
+			       ty.detail[0] ? ty.detail : ty.reason, 0);
 		else
 			record(sc, &loc, SN_FILE_SKIPPED, ty.reason, ty.detail[0] ? ty.detail : NULL,
 			       0);
@@ -646,6 +819,8 @@ static int worker_init(const sn_scan_options *o, worker *w)
 	mo.key = o->key;
 	mo.reveal = o->reveal;
 	mo.slow_path = o->slow_path;
+	w->mo = mo;
+	w->rs = o->rules;
 	sn_matcher_overlap(o->rules, &to.before, &to.after);
 	if ((rc = sn_matcher_new(&w->m, o->rules, &mo)) < 0 || (rc = sn_text_new(&w->t, &to)) < 0 ||
 	    (rc = sn_sniffer_new(&w->sn)) < 0)
@@ -659,6 +834,8 @@ static int worker_init(const sn_scan_options *o, worker *w)
 static void worker_clear(worker *w)
 {
 	sn_matcher_free(w->m);
+	for (size_t i = 0; i < SN_CHAIN_MAX; i++)
+		sn_matcher_free(w->tm[i]);
 	sn_text_free(w->t);
 	sn_sniffer_free(w->sn);
 	free(w->head);

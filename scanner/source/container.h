@@ -62,6 +62,8 @@ typedef struct sn_input {
 	int is_container;        /* set by the caller once it opens this unit as a container */
 	int sniffed;             /* set by the caller once it knows what the unit is */
 	int stop_reported;       /* a unit inside already recorded stop_reason */
+	int is_text;             /* decoded text from a document decoder: scanned
+				    as text without sniffing */
 } sn_input;
 
 /* What the decoder tells its caller. */
@@ -95,6 +97,13 @@ int sn_container_kind(const char *sniff_reason);
 int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int nested,
 		      const char *sniff_reason, sn_budget *b, const sn_container_cb *cb,
 		      void *payload);
+
+/* Pull the whole unit into memory: `head` then the rest of `in`, at most
+ * `max` bytes.  Returns 0 with *out (malloc'd) and *out_len, and *too_large
+ * set when the unit goes on past `max` (then *out holds the first bytes);
+ * SN_EIO when the reader failed (in->stop_reason may say why); SN_ENOMEM. */
+int sn_input_buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64_t max,
+			uint8_t **out, size_t *out_len, int *too_large);
 
 /* Name for the single member of a compressed stream: `outer` without its
  * compression suffix ("klanten.csv.gz" -> "klanten.csv"); written to out. */

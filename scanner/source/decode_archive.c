@@ -188,9 +188,8 @@ static la_ssize_t stream_read(struct archive *a, void *ctx, const void **out)
 	return k;
 }
 
-/* Pull the whole unit into memory, up to `max` bytes. */
-static int buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64_t max,
-		      uint8_t **out, size_t *out_len, int *too_large)
+int sn_input_buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64_t max,
+			uint8_t **out, size_t *out_len, int *too_large)
 {
 	size_t cap = head_len > 65536 ? head_len * 2 : 131072, len = head_len;
 	uint8_t *p = malloc(cap);
@@ -352,7 +351,8 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 		r = archive_read_open_fd(a, in->fd, SN_ARCHIVE_BLOCK);
 	} else if (nested && needs_seek(head, head_len)) {
 		int too_large = 0;
-		rc = buffer_all(head, head_len, in, b->lim->max_buffer, &mem, &mem_len, &too_large);
+		rc = sn_input_buffer_all(head, head_len, in, b->lim->max_buffer, &mem, &mem_len,
+					 &too_large);
 		if (rc == SN_ENOMEM)
 			return rc;
 		if (rc < 0 || in->stop_reason) {

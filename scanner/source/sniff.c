@@ -144,6 +144,38 @@ static int check_id3(const uint8_t *b, size_t n, const char **r, const char **d)
 	return (b[6] | b[7] | b[8] | b[9]) < 0x80; /* syncsafe size */
 }
 
+/* A compound file's directory names its streams in UTF-16LE; when the
+ * directory lies in the first block it says what the file is. */
+static int has_u16(const uint8_t *b, size_t n, const char *ascii)
+{
+	uint8_t w[64];
+	size_t l = strlen(ascii);
+	if (l * 2 > sizeof w)
+		return 0;
+	for (size_t i = 0; i < l; i++) {
+		w[2 * i] = (uint8_t)ascii[i];
+		w[2 * i + 1] = 0;
+	}
+	return memmem(b, n, w, 2 * l) != NULL;
+}
+
+static int check_ole2(const uint8_t *b, size_t n, const char **r, const char **d)
+{
+	if (has_u16(b, n, "EncryptedPackage")) {
+		*r = "encrypted";
+		*d = "password-protected Office document";
+	} else if (has_u16(b, n, "__substg1.0_")) {
+		*d = "Outlook message (.msg)";
+	} else if (has_u16(b, n, "WordDocument")) {
+		*d = "Word 97-2003 document (.doc)";
+	} else if (has_u16(b, n, "Workbook") || has_u16(b, n, "Book")) {
+		*d = "Excel 97-2003 workbook (.xls)";
+	} else if (has_u16(b, n, "PowerPoint Document")) {
+		*d = "PowerPoint 97-2003 presentation (.ppt)";
+	}
+	return 1;
+}
+
 static int check_flac(const uint8_t *b, size_t n, const char **r, const char **d)
 {
 	(void)r;
@@ -304,8 +336,9 @@ static const sig sigs[] = {
 	SIG(0, "\x1a\x45\xdf\xa3", NULL, "media", "Matroska/WebM media"),
 	/* documents */
 	SIG(0, "%PDF-", NULL, "document", "PDF document"),
-	SIG(0, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", NULL, "document",
+	SIG(0, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", check_ole2, "document",
 	    "OLE2 compound document (legacy Office, Outlook msg)"),
+	SIG(0, "!BDN", NULL, "document", "Outlook personal folders (pst/ost)"),
 	/* archives (OOXML and ODF are ZIPs: see check_zip) */
 	SIG(0, "PK\3\4", check_zip, "archive", "ZIP archive"),
 	SIG(0, "PK\5\6", NULL, "archive", "ZIP archive (empty)"),
