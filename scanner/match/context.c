@@ -123,16 +123,24 @@ static size_t line_len(const char *p, size_t n)
  * are names, "111222333", "2024-03-14" are data. */
 static int looks_like_header_cell(const char *c, size_t n)
 {
-	size_t letters = 0, digits = 0;
+	size_t letters = 0, digits = 0, run = 0, longest = 0;
 	if (n == 0 || n > 64)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = (uint8_t)c[i];
+		int digit = b >= '0' && b <= '9';
 		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80 || b == '_')
 			letters++;
-		else if (b >= '0' && b <= '9')
+		else if (digit)
 			digits++;
+		run = digit ? run + 1 : (b == ' ' || b == '-' || b == '.') ? run : 0;
+		if (run > longest)
+			longest = run;
 	}
+	/* an e-mail address or a long run of digits is data, whatever else:
+	 * a name must never be the value it names (names are output as-is) */
+	if (memchr(c, '@', n) || longest >= 6)
+		return 0;
 	return letters > 0 && digits * 2 <= n;
 }
 
@@ -174,17 +182,27 @@ void sn_table_detect(sn_table *t, const char *data, size_t len)
 	size_t off = hl < len ? hl + 1 : len;
 	if (off < len && data[off - 1] == '\r')
 		off++;
-	int lines_checked = 0;
+	int lines_checked = 0, agree = 0;
 	while (off < len && lines_checked < 5) {
 		const char *nl = memchr(data + off, '\n', len - off);
-		if (!nl)
-			break; /* incomplete last line: not evidence either way */
 		size_t l = line_len(data + off, len - off);
+		if (!nl) {
+			/* an incomplete last line agrees or says nothing (the
+			 * chunk may end inside it) */
+			if (l > 0 && count_delims(data + off, l, best) == best_n)
+				agree++;
+			break;
+		}
 		if (l > 0 && count_delims(data + off, l, best) != best_n)
 			return;
+		agree += l > 0;
 		off = (size_t)(nl - data) + 1;
 		lines_checked++;
 	}
+	/* One line with a comma in it is a sentence, not a table: a header
+	 * needs at least one line of cells below it. */
+	if (!agree)
+		return;
 	/* The header cells must look like names. */
 	size_t ncells = 0, named = 0;
 	const char *cells[SN_TABLE_MAX_COLS];

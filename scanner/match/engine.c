@@ -725,21 +725,31 @@ static void sql_columns(sn_table *t, const char *line, size_t n, size_t from, ch
 	const char *close = memchr(open, ')', (size_t)(line + n - open));
 	if (!close)
 		return;
-	/* reuse the CSV header code on "a,b,c" with quotes stripped */
+	/* the names, unquoted: "a", `b`, [c] */
 	char buf[4096];
-	size_t bl = 0;
-	for (const char *p = open + 1; p < close && bl < sizeof buf - 2; p++) {
-		if (*p == '"' || *p == '`' || *p == '[' || *p == ']')
-			continue;
-		buf[bl++] = *p == ',' ? ',' : *p;
+	char *names[SN_TABLE_MAX_COLS];
+	size_t nn = 0, bl = 0;
+	const char *p = open + 1;
+	while (p <= close && nn < SN_TABLE_MAX_COLS) {
+		const char *e = p;
+		while (e < close && *e != ',')
+			e++;
+		const char *a = p, *z = e;
+		while (a < z && (*a == ' ' || *a == '"' || *a == '`' || *a == '['))
+			a++;
+		while (z > a && (z[-1] == ' ' || z[-1] == '"' || z[-1] == '`' || z[-1] == ']'))
+			z--;
+		size_t l = (size_t)(z - a);
+		if (l == 0 || bl + l + 1 > sizeof buf)
+			return; /* not a column list */
+		memcpy(buf + bl, a, l);
+		buf[bl + l] = '\0';
+		names[nn++] = buf + bl;
+		bl += l + 1;
+		p = e + 1;
 	}
-	buf[bl++] = '\n';
-	sn_table_detect(t, buf, bl);
-	if (!t->detected || t->headerless) {
+	if (nn == 0 || sn_table_set(t, (const char *const *)names, nn, delim) < 0)
 		sn_table_clear(t);
-		return;
-	}
-	t->delim = delim;
 }
 
 /* Examine the line starting at `ls` (absolute line number `line`). */
@@ -861,6 +871,23 @@ typedef struct scored {
 	const char *field;
 	int64_t row;
 } scored;
+
+/* A "header" line holding a value is data: its cells must not name the
+ * columns (a name is output as it is, unmasked). */
+static void demote_header(sn_matcher *m)
+{
+	sn_table *t = &m->table;
+	for (size_t i = 0; i < t->ncols; i++) {
+		free(t->headers[i]);
+		t->headers[i] = NULL;
+		t->nhtok[i] = 0;
+		for (size_t ri = 0; m->col_hit && m->col_hit[i] && ri < m->rs->n; ri++) {
+			if (m->col_hit[i][ri] == COL_NAMED)
+				m->col_hit[i][ri] = 0;
+		}
+	}
+	t->headerless = 1;
+}
 
 static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_start,
 		  int line_start_known, uint64_t line, scored *out)
@@ -1033,6 +1060,8 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		uint64_t abs_start = c->base_offset + k->start;
 		if (abs_start < m->last_end)
 			continue; /* overlaps a finding reported by the previous chunk */
+		if (line == 1 && m->table.detected && !m->table.headerless && !m->tb.active)
+			demote_header(m);
 		scored sc;
 		score(m, c, k, line_start, line_start_known, line, &sc);
 		if (!sc.keep)

@@ -268,6 +268,21 @@ static void test_headerless_columns(void **state)
 	assert_int_equal(count_cat(&H, "bsn"), 3);
 	assert_int_equal(H.v[0].line, 1);
 	assert_int_equal(H.v[0].conf, SN_CONF_MEDIUM);
+	/* one line with a comma is a sentence, not a header: no field, no row */
+	scan_s(rs, "Gemeente Voorbeeld, telefoon 030 6586111\n", &H);
+	assert_int_equal(count_cat(&H, "phone"), 1);
+	assert_string_equal(H.v[0].field, "");
+	assert_int_equal(H.v[0].row, -1);
+	/* a first line holding values is data: its cells never name a column
+	 * (a name is output unmasked) */
+	scan_s(rs, "Jan,jan@example.nl\nPiet,piet@example.nl\n", &H);
+	assert_int_equal(count_cat(&H, "email"), 2);
+	for (size_t i = 0; i < H.n; i++)
+		assert_string_equal(H.v[i].field, "");
+	scan_s(rs, "naam,telefoon 0612345678\nJan,06-12345678\n", &H);
+	assert_int_equal(count_cat(&H, "phone"), 2);
+	for (size_t i = 0; i < H.n; i++)
+		assert_string_equal(H.v[i].field, "");
 	/* a named column keeps its header's confidence */
 	scan_s(rs, "naam;nummer\nJan;111222333\nPiet;123456782\nKlaas;319072356\n", &H);
 	assert_int_equal(count_cat(&H, "bsn"), 3);
