@@ -119,4 +119,11 @@ int sn_doc_nested(const sn_doc *d, const char *name, const void *p, size_t n);
  * detail). */
 const char *sn_doc_check(sn_doc *d, uint64_t add, uint64_t consumed);
 
+/* The same for one part inflated from a container inside the document (a
+ * zip member of an office file): `add` more bytes, the part having produced
+ * `produced` bytes from `consumed` compressed bytes so far.  Judging the part
+ * on its own bytes stops a deflate bomb early, as for archive members. */
+const char *sn_doc_check_part(sn_doc *d, uint64_t add, uint64_t produced, uint64_t consumed);
+
+extern const sn_decoder sn_decoder_sqlite;
 #endif

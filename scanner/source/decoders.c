@@ -14,6 +14,7 @@
 #include "speurneus/error.h"
 
 static const sn_decoder *const decoders[] = {
+	&sn_decoder_sqlite,
 	NULL
 };
 
@@ -96,4 +97,11 @@ const char *sn_doc_check(sn_doc *d, uint64_t add, uint64_t consumed)
 	d->produced += add;
 	d->b->total_produced += add;
 	return sn_budget_check(d->b, d->produced, consumed, 0);
+}
+
+const char *sn_doc_check_part(sn_doc *d, uint64_t add, uint64_t produced, uint64_t consumed)
+{
+	d->produced += add;
+	d->b->total_produced += add;
+	return sn_budget_check(d->b, produced, consumed, 0);
 }
