@@ -126,4 +126,5 @@ const char *sn_doc_check(sn_doc *d, uint64_t add, uint64_t consumed);
 const char *sn_doc_check_part(sn_doc *d, uint64_t add, uint64_t produced, uint64_t consumed);
 
 extern const sn_decoder sn_decoder_sqlite;
+extern const sn_decoder sn_decoder_mail;
 #endif

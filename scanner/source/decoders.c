@@ -15,6 +15,7 @@
 
 static const sn_decoder *const decoders[] = {
 	&sn_decoder_sqlite,
+	&sn_decoder_mail,
 	NULL
 };
 
