@@ -125,6 +125,7 @@ const char *sn_doc_check(sn_doc *d, uint64_t add, uint64_t consumed);
  * on its own bytes stops a deflate bomb early, as for archive members. */
 const char *sn_doc_check_part(sn_doc *d, uint64_t add, uint64_t produced, uint64_t consumed);
 
+extern const sn_decoder sn_decoder_pdf;
 extern const sn_decoder sn_decoder_sqlite;
 extern const sn_decoder sn_decoder_mail;
 #endif

@@ -14,6 +14,7 @@
 #include "speurneus/error.h"
 
 static const sn_decoder *const decoders[] = {
+	&sn_decoder_pdf,
 	&sn_decoder_sqlite,
 	&sn_decoder_mail,
 	NULL
