@@ -128,4 +128,5 @@ const char *sn_doc_check_part(sn_doc *d, uint64_t add, uint64_t produced, uint64
 extern const sn_decoder sn_decoder_pdf;
 extern const sn_decoder sn_decoder_sqlite;
 extern const sn_decoder sn_decoder_mail;
+extern const sn_decoder sn_decoder_ooxml;
 #endif

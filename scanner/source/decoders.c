@@ -17,6 +17,7 @@ static const sn_decoder *const decoders[] = {
 	&sn_decoder_pdf,
 	&sn_decoder_sqlite,
 	&sn_decoder_mail,
+	&sn_decoder_ooxml,
 	NULL
 };
 

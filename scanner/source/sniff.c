@@ -206,8 +206,11 @@ static int check_zip(const uint8_t *b, size_t n, const char **r, const char **d)
 			}
 		}
 	}
-	/* OOXML puts its content-type list in the first members */
-	if (memmem(b, n, ooxml, sizeof ooxml - 1)) {
+	/* OOXML: Office writes its content-type list first; LibreOffice starts
+	 * with the package relationships and writes the list last, past the
+	 * head of any file larger than that */
+	if (memmem(b, n, ooxml, sizeof ooxml - 1) ||
+	    (n >= 41 && le16(b + 26) == 11 && memcmp(b + 30, "_rels/.rels", 11) == 0)) {
 		*r = "document";
 		*d = "Office Open XML document";
 	}
