@@ -200,8 +200,9 @@ static int check_zip(const uint8_t *b, size_t n, const char **r, const char **d)
 			}
 			if (data + sizeof epub - 1 <= n &&
 			    memcmp(b + data, epub, sizeof epub - 1) == 0) {
-				*r = "document";
-				*d = "EPUB book";
+				/* a zip of XHTML pages: its members are text, read
+				 * as an archive's are */
+				*d = "EPUB book (zip of XHTML)";
 				return 1;
 			}
 		}

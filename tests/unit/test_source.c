@@ -338,7 +338,7 @@ static const sample samples[] = {
 	  "document", "OpenDocument" },
 	{ "epub", 128, 0, { P(0, "PK\3\4\x0a\0\0\0\0\0"), P(26, "\x08\0\0\0mimetype"),
 			    P(38, "application/epub+zip") },
-	  "document", "EPUB" },
+	  "archive", "EPUB" },
 	{ "7z", 64, 0, { P(0, "7z\xbc\xaf\x27\x1c\0\x04") }, "archive", "7-Zip" },
 	{ "rar", 64, 0, { P(0, "Rar!\x1a\x07\x01\0") }, "archive", "RAR" },
 	{ "tar", 512, 0, { P(0, "file.txt"), P(257, "ustar\0" "00") }, "archive", "tar" },
