@@ -129,4 +129,5 @@ extern const sn_decoder sn_decoder_pdf;
 extern const sn_decoder sn_decoder_sqlite;
 extern const sn_decoder sn_decoder_mail;
 extern const sn_decoder sn_decoder_ooxml;
+extern const sn_decoder sn_decoder_odf;
 #endif

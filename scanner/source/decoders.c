@@ -18,6 +18,7 @@ static const sn_decoder *const decoders[] = {
 	&sn_decoder_sqlite,
 	&sn_decoder_mail,
 	&sn_decoder_ooxml,
+	&sn_decoder_odf,
 	NULL
 };
 
