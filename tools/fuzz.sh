@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Runs every libFuzzer target (tests/fuzz/fuzz_<name>.c) for a set time, built
+# Runs every libFuzzer target (tests/fuzz/fuzz_<name>.c, and fuzz_decoder.c once per
+# document decoder) for a set time, built
 # with clang, ASan and UBSan into build/fuzz/.  Installs clang and the
 # libFuzzer runtime from Debian when missing.
 #
@@ -24,7 +25,8 @@ if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: tools/fuzz.sh [SECONDS]" >&2
   exit 2
 fi
-targets=(source rules text)
+# the document decoders share tests/fuzz/fuzz_decoder.c (one binary each)
+targets=(source rules text ooxml odf pdf mail sqlite)
 # A fixed seed by default, so a run (and CI) explores the same inputs every
 # time and a result can be reproduced; SN_FUZZ_SEED=0 lets libFuzzer pick a
 # new seed each run, for longer runs by hand that look further.

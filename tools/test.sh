@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The whole test suite: installs missing packages, builds with -Werror, runs
-# ctest; runs every libFuzzer target for $SN_FUZZ_SECONDS (default 60)
+# ctest; runs every libFuzzer target for $SN_FUZZ_SECONDS (default 30)
 # seconds (tools/fuzz.sh); then builds again with AddressSanitizer +
 # UndefinedBehaviorSanitizer and runs ctest once more.  Nonzero on any
 # failure.
@@ -27,8 +27,8 @@ cmake --build build/test -j"$jobs" >/dev/null
 (cd build/test && ctest --output-on-failure -j"$jobs")
 
 if [ "$fuzz" = 1 ]; then
-  echo "== fuzz targets, ${SN_FUZZ_SECONDS:-60} s each" >&2
-  tools/fuzz.sh "${SN_FUZZ_SECONDS:-60}"
+  echo "== fuzz targets, ${SN_FUZZ_SECONDS:-30} s each" >&2
+  tools/fuzz.sh "${SN_FUZZ_SECONDS:-30}"
 fi
 
 # The sanitizer pass runs last, so the suite ends on ctest's own summary.
