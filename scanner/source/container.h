@@ -105,6 +105,15 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 int sn_input_buffer_all(const uint8_t *head, size_t head_len, sn_input *in, uint64_t max,
 			uint8_t **out, size_t *out_len, int *too_large);
 
+/* Mark `in` as stopped before its end (the first reason stays): the unit
+ * is recorded with `st`, `reason` and `detail` by whoever scans it. */
+void sn_input_stop(sn_input *in, sn_file_status st, const char *reason, const char *detail);
+
+struct archive;
+/* Whether libarchive's last error on `a` says the data is encrypted (it has
+ * no error code for that, only the message). */
+int sn_archive_encrypted(struct archive *a);
+
 /* Name for the single member of a compressed stream: `outer` without its
  * compression suffix ("klanten.csv.gz" -> "klanten.csv"); written to out. */
 void sn_container_stream_name(const char *outer, char *out, size_t n);

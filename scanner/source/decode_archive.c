@@ -252,16 +252,21 @@ typedef struct member_src {
 	sn_input in;
 } member_src;
 
-static void stop_input(sn_input *in, const char *reason, const char *detail)
+void sn_input_stop(sn_input *in, sn_file_status st, const char *reason, const char *detail)
 {
 	if (in->stop_reason)
 		return;
-	in->stop_status = SN_FILE_INCOMPLETE;
+	in->stop_status = st;
 	in->stop_reason = reason;
 	snprintf(in->stop_detail, sizeof in->stop_detail, "%s", detail ? detail : "");
 }
 
-static int is_encryption_error(struct archive *a)
+static void stop_input(sn_input *in, const char *reason, const char *detail)
+{
+	sn_input_stop(in, SN_FILE_INCOMPLETE, reason, detail);
+}
+
+int sn_archive_encrypted(struct archive *a)
 {
 	const char *e = archive_error_string(a);
 	return e && (strstr(e, "ncrypt") || strstr(e, "assphrase") || strstr(e, "assword"));
@@ -299,7 +304,7 @@ static ssize_t member_read(void *ctx, void *buf, size_t n)
 			}
 			else
 				stop_input(&m->in,
-					   is_encryption_error(m->a) ? "encrypted" : "corrupt",
+					   sn_archive_encrypted(m->a) ? "encrypted" : "corrupt",
 					   archive_error_string(m->a));
 			errno = EIO;
 			return -1;
@@ -387,7 +392,7 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 		if (in->stop_reason)
 			goto done; /* the caller records why its input stopped */
 		cb->record(payload, NULL, SN_FILE_INCOMPLETE,
-			   is_encryption_error(a) ? "encrypted" : "unsupported",
+			   sn_archive_encrypted(a) ? "encrypted" : "unsupported",
 			   archive_error_string(a));
 		goto done;
 	}
@@ -406,7 +411,7 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 				break; /* already on record (the input's reason, the member's damage) */
 			/* FAILED loses this entry; FATAL the rest of the container */
 			cb->record(payload, NULL, SN_FILE_INCOMPLETE,
-				   is_encryption_error(a) ? "encrypted" : "corrupt",
+				   sn_archive_encrypted(a) ? "encrypted" : "corrupt",
 				   archive_error_string(a));
 			if (r == ARCHIVE_FATAL || ++failures > 16)
 				break;

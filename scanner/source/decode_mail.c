@@ -461,11 +461,7 @@ typedef struct part_src {
 
 static void stop_input(sn_input *in, const char *reason, const char *detail)
 {
-	if (in->stop_reason)
-		return;
-	in->stop_status = SN_FILE_INCOMPLETE;
-	in->stop_reason = reason;
-	snprintf(in->stop_detail, sizeof in->stop_detail, "%s", detail ? detail : "");
+	sn_input_stop(in, SN_FILE_INCOMPLETE, reason, detail);
 }
 
 /* Fill `buf` from a filter stream.  A filter may turn input into no output

@@ -282,8 +282,7 @@ static ssize_t odf_input(odf_part *p, uint8_t *buf, size_t len)
 		k = archive_read_data(p->a, buf, len);
 		if (k < 0) {
 			const char *e = archive_error_string(p->a);
-			int enc = e && (strstr(e, "ncrypt") || strstr(e, "assword"));
-			odf_fail(p, F_ZIP, enc ? "encrypted" : "corrupt", e);
+			odf_fail(p, F_ZIP, sn_archive_encrypted(p->a) ? "encrypted" : "corrupt", e);
 			return -1;
 		}
 	} else if (p->head_off < d->head_len) {
@@ -294,12 +293,8 @@ static ssize_t odf_input(odf_part *p, uint8_t *buf, size_t len)
 	} else {
 		k = d->in->read(d->in->ctx, buf, len);
 		if (k < 0) {
-			if (!d->in->stop_reason) {
-				d->in->stop_status = SN_FILE_INCOMPLETE;
-				d->in->stop_reason = "read-error";
-				snprintf(d->in->stop_detail, sizeof d->in->stop_detail, "%s",
-					 strerror(errno ? errno : EIO));
-			}
+			sn_input_stop(d->in, SN_FILE_INCOMPLETE, "read-error",
+				      strerror(errno ? errno : EIO));
 			odf_fail(p, F_INPUT, d->in->stop_reason, d->in->stop_detail);
 			return -1;
 		}
@@ -1552,11 +1547,7 @@ typedef struct odf_nested {
 
 static void odf_nested_stop(odf_nested *m, const char *why, const char *detail)
 {
-	if (m->in.stop_reason)
-		return;
-	m->in.stop_status = SN_FILE_INCOMPLETE;
-	m->in.stop_reason = why;
-	snprintf(m->in.stop_detail, sizeof m->in.stop_detail, "%s", detail ? detail : "");
+	sn_input_stop(&m->in, SN_FILE_INCOMPLETE, why, detail);
 }
 
 static ssize_t odf_nested_read(void *ctx, void *buf, size_t n)
@@ -1578,8 +1569,7 @@ static ssize_t odf_nested_read(void *ctx, void *buf, size_t n)
 	la_ssize_t k = archive_read_data(m->a, buf, n);
 	if (k < 0) {
 		const char *e = archive_error_string(m->a);
-		int enc = e && (strstr(e, "ncrypt") || strstr(e, "assword"));
-		odf_nested_stop(m, enc ? "encrypted" : "corrupt", e);
+		odf_nested_stop(m, sn_archive_encrypted(m->a) ? "encrypted" : "corrupt", e);
 		errno = EIO;
 		return -1;
 	}

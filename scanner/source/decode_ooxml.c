@@ -414,11 +414,6 @@ static int pair_cmp_kci(const void *a, const void *b)
 	return strcasecmp(((const pair *)a)->k, ((const pair *)b)->k);
 }
 
-static int zip_encrypted(struct archive *a)
-{
-	const char *e = archive_error_string(a);
-	return e && (strstr(e, "ncrypt") || strstr(e, "assphrase") || strstr(e, "assword"));
-}
 
 /* ---------------------------------------------------------------------- */
 /* A zip member's bytes, counted against the budget                        */
@@ -464,7 +459,7 @@ static ssize_t zsrc_read(zsrc *z, void *buf, size_t n)
 		}
 		if (r < ARCHIVE_WARN) {
 			const char *e = archive_error_string(p->a);
-			z->err = zip_encrypted(p->a) ? ZE_ENCRYPTED : ZE_ZIP;
+			z->err = sn_archive_encrypted(p->a) ? ZE_ENCRYPTED : ZE_ZIP;
 			p->zip_fatal = r == ARCHIVE_FATAL;
 			snprintf(z->detail, sizeof z->detail, "%s", e ? e : "damaged zip member");
 			return -1;
@@ -1900,7 +1895,7 @@ static int run_pass(pkg *p)
 			if (p->pass == 1 && !p->zip_fatal) {
 				const char *m = archive_error_string(p->a);
 				pkg_record(p, NULL, SN_FILE_INCOMPLETE,
-					   zip_encrypted(p->a) ? "encrypted" : "corrupt",
+					   sn_archive_encrypted(p->a) ? "encrypted" : "corrupt",
 					   m ? m : "damaged zip package");
 			}
 			if (r == ARCHIVE_FATAL || ++failures > 16)

@@ -40,12 +40,7 @@ int sn_doc_buffer(const sn_doc *d, uint8_t **out, size_t *len)
 	if (rc < 0) {
 		/* the reader said why when it stopped (a limit, damage); a
 		 * plain read error is the driver's to record */
-		if (!d->in->stop_reason) {
-			d->in->stop_status = SN_FILE_INCOMPLETE;
-			d->in->stop_reason = "read-error";
-			snprintf(d->in->stop_detail, sizeof d->in->stop_detail, "%s",
-				 strerror(errno ? errno : EIO));
-		}
+		sn_input_stop(d->in, SN_FILE_INCOMPLETE, "read-error", strerror(errno ? errno : EIO));
 		return 1;
 	}
 	if (too_large) {
