@@ -1654,6 +1654,7 @@ typedef struct odf_pkg {
 	const char **encv;
 	size_t nenc;
 	int enc_all, has_content;
+	int has_styles;          /* a style template holds styles.xml and no content.xml */
 } odf_pkg;
 
 static struct archive *odf_open(odf_pkg *k, int streamable)
@@ -1774,6 +1775,8 @@ static int odf_survey(odf_pkg *k)
 		const char *name = odf_entry_name(e);
 		if (strcmp(name, "content.xml") == 0)
 			k->has_content = 1;
+		else if (strcmp(name, "styles.xml") == 0)
+			k->has_styles = 1;
 		else if (strcmp(name, "META-INF/manifest.xml") == 0) {
 			rc = odf_manifest(k, a);
 			if (rc)
@@ -1888,9 +1891,9 @@ static int odf_package(sn_doc *d)
 		d->cb->record(d->payload, NULL, SN_FILE_INCOMPLETE, "corrupt",
 			      "zip central directory missing or damaged; the parts were read in "
 			      "order up to the damage");
-	else if (!k.has_content && rc == 0)
+	else if (!k.has_content && !k.has_styles && rc == 0)
 		d->cb->record(d->payload, NULL, SN_FILE_INCOMPLETE, "corrupt",
-			      "no content.xml in the package");
+			      "neither content.xml nor styles.xml in the package");
 done:
 	archive_read_free(a);
 	free(k.mem);

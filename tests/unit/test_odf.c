@@ -820,6 +820,44 @@ static void test_encrypted(void **state)
 	free(zip);
 }
 
+/* A style template (LibreOffice's Default.ott) has styles.xml and no
+ * content.xml: it is read, not damaged; a package with neither is. */
+static void test_styles_only(void **state)
+{
+	(void)state;
+	static const char styles[] = XMLDECL "<office:document-styles" NS ">"
+		"<office:master-styles><style:master-page style:name=\"S\"><style:footer>"
+		"<text:p>Burgerzaken 06-12345678</text:p></style:footer></style:master-page>"
+		"</office:master-styles></office:document-styles>";
+	const zent e[] = {
+		{ "mimetype", "application/vnd.oasis.opendocument.text-template", 0, 1 },
+		{ "styles.xml", styles, 0, 0 },
+	};
+	size_t len;
+	uint8_t *zip = make_zip(e, NELEM(e), &len);
+	got g;
+	memset(&g, 0, sizeof g);
+	assert_int_equal(run(zip, len, &g), 0);
+	assert_int_equal(g.nrecs, 0);
+	assert_int_equal(g.nparts, 1);
+	assert_string_equal(g.parts[0].name, "styles.xml");
+	assert_non_null(strstr(g.parts[0].text, "06-12345678"));
+	got_free(&g);
+	free(zip);
+
+	const zent none[] = {
+		{ "mimetype", "application/vnd.oasis.opendocument.text", 0, 1 },
+		{ "meta.xml", XMLDECL "<office:document-meta" NS "/>", 0, 0 },
+	};
+	zip = make_zip(none, NELEM(none), &len);
+	memset(&g, 0, sizeof g);
+	assert_int_equal(run(zip, len, &g), 0);
+	assert_int_equal(g.nrecs, 1);
+	assert_string_equal(g.recs[0].reason, "corrupt");
+	got_free(&g);
+	free(zip);
+}
+
 /* An encrypted embedded object: that part is on record, the rest is read. */
 static void test_encrypted_part(void **state)
 {
@@ -1236,6 +1274,7 @@ int main(void)
 		cmocka_unit_test(test_odp),
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_encrypted_part),
+		cmocka_unit_test(test_styles_only),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_xml),
 		cmocka_unit_test(test_xxe),
