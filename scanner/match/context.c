@@ -277,8 +277,14 @@ int sn_table_set(sn_table *t, const char *const *cols, size_t ncols, char delim)
 		size_t n = strnlen(c, 256);
 		t->ncols = i + 1;
 		t->headers[i] = strndup(c, n);
+		if (!t->headers[i]) {
+			sn_table_clear(t);
+			return SN_ENOMEM;
+		}
+		if (!n)
+			continue; /* no name, no tokens */
 		t->htok[i] = calloc(32, sizeof(sn_token));
-		if (!t->headers[i] || !t->htok[i]) {
+		if (!t->htok[i]) {
 			sn_table_clear(t);
 			return SN_ENOMEM;
 		}

@@ -96,7 +96,6 @@ struct sn_matcher {
 		uint64_t line;       /* line number of the batch's first row */
 		uint64_t bytes;      /* table text matched so far */
 		uint64_t too_long;   /* rows cut at SN_TABLE_ROW_MAX */
-		size_t maxcells;
 	} tb;
 	/* per chunk scratch */
 	cand *c;
@@ -1110,7 +1109,13 @@ int sn_matcher_table_begin(sn_matcher *m, const sn_location *loc, const char *co
 		if (!m->tb.rows)
 			return sn_error_set(SN_ENOMEM, "out of memory");
 	}
-	if (sn_table_set(&m->table, cols, ncols, '\t') < 0)
+	/* Rows may be wider than the names (a title row taken for the header,
+	 * a sheet's columns past the named ones): every column up to the
+	 * table maximum exists, unnamed ones learn from their values. */
+	const char *names[SN_TABLE_MAX_COLS];
+	for (size_t i = 0; i < SN_TABLE_MAX_COLS; i++)
+		names[i] = cols && i < ncols ? cols[i] : NULL;
+	if (sn_table_set(&m->table, cols ? names : NULL, SN_TABLE_MAX_COLS, '\t') < 0)
 		return sn_error_set(SN_ENOMEM, "out of memory");
 	m->tb.active = 1;
 	m->tb.first = 1;
@@ -1120,7 +1125,6 @@ int sn_matcher_table_begin(sn_matcher *m, const sn_location *loc, const char *co
 	m->tb.line = cols ? 2 : 1; /* the header is line 1 */
 	m->tb.bytes = 0;
 	m->tb.too_long = 0;
-	m->tb.maxcells = 0;
 	return 0;
 }
 
@@ -1129,13 +1133,8 @@ static int table_flush(sn_matcher *m, int last, sn_finding_fn cb, void *payload)
 	if (!m->tb.nrows && !last)
 		return 0;
 	if (m->tb.first) {
-		/* a table without names learns its width and its columns from
-		 * its first rows, as header-less CSV does */
-		if (m->table.headerless && m->tb.maxcells > m->table.ncols) {
-			size_t n = m->tb.maxcells;
-			if (sn_table_set(&m->table, NULL, n, '\t') < 0)
-				return sn_error_set(SN_ENOMEM, "out of memory");
-		}
+		/* unnamed columns learn from their first rows, as header-less
+		 * CSV does */
 		prepare_columns(m);
 		infer_columns(m, m->tb.text.p ? m->tb.text.p : "", m->tb.text.len, 0);
 	}
@@ -1190,8 +1189,6 @@ int sn_matcher_table_row(sn_matcher *m, int64_t row, const char *const *cells,
 	if (!m->tb.active)
 		return sn_error_set(SN_EINVAL, "table row outside a table");
 	size_t start = m->tb.text.len, room = SN_TABLE_ROW_MAX;
-	if (ncells > m->tb.maxcells)
-		m->tb.maxcells = ncells;
 	for (size_t i = 0; i < ncells; i++) {
 		if (i)
 			sn_buf_putc(&m->tb.text, '\t');

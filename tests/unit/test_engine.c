@@ -374,6 +374,20 @@ static void test_table_rows(void **state)
 		assert_int_equal(H.v[i].row, (int64_t)i + 1);
 	}
 
+	/* rows wider than the names (a title row taken for the header): the
+	 * unnamed column still learns from its values */
+	static const char *const title[] = { "Klantenoverzicht 2024" };
+	H.n = 0;
+	assert_int_equal(sn_matcher_table_begin(m, &loc, title, 1), 0);
+	table_rows(m, hrows, hno, 4, 2);
+	assert_int_equal(sn_matcher_table_end(m, on_hit, &H, &bytes, &cut), 0);
+	assert_int_equal(count_cat(&H, "bsn"), 4);
+	for (size_t i = 0; i < H.n; i++) {
+		assert_int_equal(H.v[i].conf, SN_CONF_MEDIUM);
+		assert_string_equal(H.v[i].field, "");
+		assert_int_equal(H.v[i].row, (int64_t)i + 1);
+	}
+
 	/* many rows: batches keep row numbers and find every value */
 	H.n = 0;
 	static const char *const c2[] = { "id", "bsn" };
