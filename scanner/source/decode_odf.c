@@ -76,6 +76,7 @@
 					   yields, at most one text node or
 					   attribute (libxml2 caps those at 10 MB) */
 #define SN_ODF_MAX_NAME 512             /* bytes of a sheet name kept */
+#define SN_ODF_MAX_TITLES 5 /* one-cell title rows looked past for a header */
 #define SN_ODF_MAX_ENC_BYTES (64 * 1024) /* encrypted part names kept from the manifest */
 #define SN_ODF_MAX_ENC 4096
 #define SN_ODF_MAX_NUMBER 64            /* digits of a number written out in full */
@@ -168,6 +169,7 @@ typedef struct odf_cell {
 
 typedef struct odf_table {
 	int active, begun, decided, have_hdr, hdr_cols;
+	int titles;              /* one-cell rows above the header, read as text */
 	int in_row;              /* between the start and end of a sheet row */
 	char name[SN_ODF_MAX_NAME];
 	unsigned count;          /* sheets seen in this part, for unnamed ones */
@@ -826,7 +828,7 @@ static void odf_table_start(odf_part *p)
 			 t->count);
 	xmlFree(nm);
 	t->active = 1;
-	t->begun = t->decided = t->have_hdr = t->hdr_cols = 0;
+	t->begun = t->decided = t->have_hdr = t->hdr_cols = t->titles = 0;
 	t->row_cut = t->cols_cut = 0;
 	t->next_row = 1;
 }
@@ -864,6 +866,38 @@ static void odf_row_start(odf_part *p)
 	sn_buf_reset(&t->rowbuf);
 }
 
+/* The held one-cell row was a title over a wider header ("Klantenoverzicht
+ * 2024" in A1): it names no column, so it becomes sheet text and the row
+ * now finished is judged as the header instead. */
+static int odf_title_from_header(odf_part *p)
+{
+	odf_table *t = &p->t;
+	for (size_t i = 0; i < t->hdr_n; i++) {
+		if (t->hdr[i] && (odf_side_put(p, t->hdr[i], t->hdr_lens[i], 0) < 0 ||
+				  odf_side_put(p, "\n", 1, 0) < 0))
+			return -1;
+	}
+	free(t->hdr_mem);
+	free(t->hdr);
+	free(t->hdr_lens);
+	t->hdr_mem = NULL;
+	t->hdr = NULL;
+	t->hdr_lens = NULL;
+	t->hdr_n = 0;
+	t->have_hdr = 0;
+	t->decided = 0;
+	t->titles++;
+	return 0;
+}
+
+static size_t odf_hdr_filled(const odf_table *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->hdr_n; i++)
+		n += t->hdr[i] != NULL;
+	return n;
+}
+
 static int odf_row_finish(odf_part *p)
 {
 	odf_table *t = &p->t;
@@ -874,6 +908,9 @@ static int odf_row_finish(odf_part *p)
 		t->next_row += (int64_t)t->row_rep;
 	if (!t->ncells)
 		return 0;
+	if (t->decided && !t->begun && t->have_hdr && t->ncells >= 2 && odf_hdr_filled(t) == 1 &&
+	    t->titles < SN_ODF_MAX_TITLES && odf_title_from_header(p) < 0)
+		return -1;
 	if (!t->decided) {
 		int all_text = 1;
 		t->decided = 1;

@@ -56,6 +56,7 @@
 #define SN_OOXML_MAX_QUEUE (16u << 20) /* attribute text queued for a text part;
 					  libxml2 caps one value at 10 MB */
 #define SN_OOXML_MAX_HEADER 256      /* a longer cell is data, not a column name */
+#define SN_OOXML_MAX_TITLES 5 /* one-cell title rows looked past for a header */
 #define SN_OOXML_MAX_SHEET_TEXT (8u << 20) /* a sheet's header row (at most
 					      XFD cells of 256 bytes) and page
 					      headers/footers as text */
@@ -1245,6 +1246,11 @@ typedef struct sheet {
 	size_t cap, ncells, next_col;
 	int64_t rownum, lastrow;
 	int in_row, in_c, in_is, begun, open;
+	/* a first row of one text cell: a title over the header, or the header
+	 * of a one-column sheet; the next row tells */
+	char *held;
+	size_t held_len, held_col;
+	int titles;
 	char ctype;
 	size_t vstart, col;
 	int col_ok;
@@ -1474,7 +1480,7 @@ static int row_end(sheet *s)
 	sn_doc *d = s->p->d;
 	size_t filled = 0, texts = 0, names = 0;
 	uint64_t shared = 0;
-	int rc;
+	int rc = 0;
 	for (size_t i = 0; i < s->ncells; i++) {
 		const cell *c = &s->cells[i];
 		s->ptrs[i] = c->kind == K_NONE ? NULL : c->ext ? c->ext : s->row.p + c->off;
@@ -1486,6 +1492,44 @@ static int row_end(sheet *s)
 	}
 	if (!filled)
 		return 0;
+	if (!s->begun && s->held) {
+		if (filled >= 2 && s->titles < SN_OOXML_MAX_TITLES) {
+			/* a title ("Klantenoverzicht 2024" in A1) names no
+			 * column: it is sheet text; this row may be the header */
+			sn_buf_put(&s->text, s->held, s->held_len);
+			sn_buf_putc(&s->text, '\n');
+			s->titles++;
+		} else {
+			/* the header of a one-column sheet */
+			const char **cols = calloc(s->held_col + 1, sizeof *cols);
+			if (!cols)
+				return sn_error_set(SN_ENOMEM, "out of memory");
+			cols[s->held_col] = s->held;
+			sn_buf_put(&s->text, s->held, s->held_len);
+			sn_buf_putc(&s->text, '\n');
+			s->begun = 1;
+			rc = d->cb->table_begin(d->payload, s->tname, cols, s->held_col + 1);
+			s->open = rc == 0;
+			free(cols);
+		}
+		free(s->held);
+		s->held = NULL;
+		if (s->begun && !s->open)
+			return rc;
+	}
+	if (!s->begun && filled == 1 && texts == 1 && names == 1 &&
+	    s->titles < SN_OOXML_MAX_TITLES) {
+		for (size_t i = 0; i < s->ncells; i++) {
+			if (!s->ptrs[i])
+				continue;
+			s->held = strndup(s->ptrs[i], s->lens[i]);
+			if (!s->held)
+				return sn_error_set(SN_ENOMEM, "out of memory");
+			s->held_len = s->lens[i];
+			s->held_col = i;
+		}
+		return 0;
+	}
 	if (!s->begun) {
 		s->begun = 1;
 		if (texts == filled && names == filled) {
@@ -1610,6 +1654,13 @@ static int sheet_part(pkg *p, const char *name)
 		/* keep what was read: the row the damage cut short too */
 		if (s.in_row && s.x.z.err != ZE_STOP && s.x.z.err != ZE_LIMIT)
 			rc = row_end(&s);
+	}
+	if (s.held) {
+		/* a sheet of one text cell: that is its text */
+		sn_buf_put(&s.text, s.held, s.held_len);
+		sn_buf_putc(&s.text, '\n');
+		free(s.held);
+		s.held = NULL;
 	}
 	if (rc == 0 && !s.begun && !failed) {
 		/* an empty sheet is still a table that was read */
