@@ -693,12 +693,15 @@ def check_bomb(make, name):
     check(res["maxrss_kib"] < RSS_LIMIT_KIB, "%s: peak RSS %d MiB" % (name,
                                                                      res["maxrss_kib"] >> 10))
     # A bomb is judged once 16 MiB were produced (README, Limits), so it
-    # ends within a few tens of MiB and well under a second; a ratio judged
-    # against the whole file's size instead lets it run to 200 times that.
+    # ends within a few tens of MiB; a ratio judged against the whole file's
+    # size instead lets it run to 200 times that.  (Work is checked, not
+    # time: tests never assert timings.)
     text = recs[-1].get("bytes_scanned", 0)
-    check(text < 32 << 20 and res["seconds"] < 5,
-          "%s: %.1f s and %d MiB of text before it stopped (%s)" % (
-              name, res["seconds"], text >> 20, "; ".join(r.get("detail", "") for r in hits)))
+    produced = [int(m) for r in hits
+                for m in re.findall(r"stopped after (\d+) bytes", r.get("detail") or "")]
+    check(text < 32 << 20 and all(p <= 64 << 20 for p in produced),
+          "%s: %d MiB of text, %s bytes produced before it stopped (%s)" % (
+              name, text >> 20, produced, "; ".join(r.get("detail", "") for r in hits)))
     check(not res["left_behind"], "%s: files written in cwd or TMPDIR" % name)
     note("%s (%d KiB): %.2f s, %.1f MiB of text, peak RSS %.1f MiB, %s" % (
         name, os.path.getsize(path) >> 10, res["seconds"], text / 1048576.0,

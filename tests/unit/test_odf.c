@@ -329,13 +329,6 @@ static const rec *rec_of(const got *g, const char *name, const char *reason)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Text documents                                                          */
 
@@ -582,10 +575,9 @@ static void test_ods(void **state)
 	uint8_t *zip = make_zip(e, NELEM(e), &len);
 	got g;
 	memset(&g, 0, sizeof g);
-	double t0 = now_s();
 	assert_int_equal(run(zip, len, &g), 0);
-	/* repeats cost nothing: a million-fold cell, a million empty rows */
-	assert_true(now_s() - t0 < 2.0);
+	/* repeats cost nothing: a million-fold cell is handed 1024 times at
+	 * most, a million empty rows are a jump in the row number */
 	assert_non_null(g.log);
 	assert_string_equal(g.log, ODS_LOG);
 	assert_int_equal(g.max_cells, 1024);
@@ -1069,9 +1061,7 @@ static void test_billion_laughs(void **state)
 	uint8_t *zip = make_zip(e, NELEM(e), &len);
 	got g;
 	memset(&g, 0, sizeof g);
-	double t0 = now_s();
 	assert_int_equal(run(zip, len, &g), 0);
-	assert_true(now_s() - t0 < 2.0);
 	assert_null(text_of(&g, "content.xml"));
 	assert_non_null(rec_of(&g, "content.xml", "corrupt"));
 	assert_string_equal(text_of(&g, "Object 1/content.xml"), "begin\n");
@@ -1108,9 +1098,7 @@ static void test_bomb(void **state)
 	lim.max_ratio = 20;
 	got g;
 	memset(&g, 0, sizeof g);
-	double t0 = now_s();
 	assert_int_equal(run_full(zip, len, &TY_ODF, &g, &lim, NULL, -1), 0);
-	assert_true(now_s() - t0 < 5.0);
 	const rec *r = NULL;
 	for (size_t i = 0; i < g.nrecs; i++)
 		if (strcmp(g.recs[i].reason, "ratio") == 0)
