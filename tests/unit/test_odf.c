@@ -589,6 +589,56 @@ static void test_ods(void **state)
 	free(zip);
 }
 
+/* A title row above the header names no column; a one-column sheet's
+ * single-cell first row is its header. */
+static void test_ods_title_rows(void **state)
+{
+	(void)state;
+#define S_CELL(t) "<table:table-cell office:value-type=\"string\"><text:p>" t \
+		  "</text:p></table:table-cell>"
+#define F_CELL(v) "<table:table-cell office:value-type=\"float\" office:value=\"" v "\">" \
+		  "<text:p>" v "</text:p></table:table-cell>"
+#define TROW(c) "<table:table-row>" c "</table:table-row>"
+#define TEMPTY_ROW "<table:table-row><table:table-cell/></table:table-row>"
+	static const struct {
+		const char *rows, *log, *text;
+	} cases[] = {
+		{ TROW(S_CELL("Overzicht 2024")) TEMPTY_ROW TROW(S_CELL("naam") S_CELL("bsn"))
+			  TROW(S_CELL("Jan") F_CELL("111222333")),
+		  "T Blad|naam,bsn\nR 4|Jan,111222333\nE\n", "Overzicht 2024\n" },
+		{ TROW(S_CELL("bsn")) TROW(F_CELL("111222333")),
+		  "T Blad|bsn\nR 2|111222333\nE\n", NULL },
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char c[4096];
+		int n = snprintf(c, sizeof c,
+				 CONTENT_OPEN "<office:body><office:spreadsheet>"
+				 "<table:table table:name=\"Blad\">%s</table:table>"
+				 "</office:spreadsheet></office:body>" CONTENT_CLOSE,
+				 cases[i].rows);
+		assert_true(n > 0 && (size_t)n < sizeof c);
+		const zent e[] = {
+			{ "mimetype", "application/vnd.oasis.opendocument.spreadsheet", 0, 1 },
+			{ "content.xml", c, (size_t)n, 0 },
+		};
+		size_t len;
+		uint8_t *zip = make_zip(e, NELEM(e), &len);
+		got g;
+		memset(&g, 0, sizeof g);
+		assert_int_equal(run(zip, len, &g), 0);
+		assert_non_null(g.log);
+		assert_string_equal(g.log, cases[i].log);
+		if (cases[i].text)
+			assert_string_equal(text_of(&g, "content.xml"), cases[i].text);
+		got_free(&g);
+		free(zip);
+	}
+#undef S_CELL
+#undef F_CELL
+#undef TROW
+#undef TEMPTY_ROW
+}
+
 /* office:value as the text a number cell is handed as */
 static void test_ods_numbers(void **state)
 {
@@ -1258,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_odt_from_fd),
 		cmocka_unit_test(test_ods),
 		cmocka_unit_test(test_ods_numbers),
+		cmocka_unit_test(test_ods_title_rows),
 		cmocka_unit_test(test_ods_limits),
 		cmocka_unit_test(test_odp),
 		cmocka_unit_test(test_encrypted),
