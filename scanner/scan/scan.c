@@ -102,13 +102,12 @@ typedef struct unit {
 	int stopped;
 } unit;
 
-/* The top-level source: a descriptor (a regular file, or stdin) or memory. */
+/* The top-level source read from a descriptor (a regular file, or stdin);
+ * a buffer is read through an sn_mem_input. */
 typedef struct top_src {
 	sn_input in; /* first: the reader's ctx is the top_src itself */
 	int fd;
 	volatile sig_atomic_t *stop;
-	const uint8_t *mem;
-	size_t mem_len, mem_off;
 } top_src;
 
 /* A read interrupted by SIGINT/SIGTERM (the handlers are installed without
@@ -125,18 +124,6 @@ static ssize_t read_fd(void *ctx, void *buf, size_t n)
 			r->in.produced += (uint64_t)k;
 		return k;
 	}
-}
-
-static ssize_t read_mem(void *ctx, void *buf, size_t n)
-{
-	top_src *r = ctx;
-	size_t k = r->mem_len - r->mem_off;
-	if (k > n)
-		k = n;
-	memcpy(buf, r->mem + r->mem_off, k);
-	r->mem_off += k;
-	r->in.produced += k;
-	return (ssize_t)k;
 }
 
 static int on_finding(const sn_finding *f, void *payload)
@@ -727,7 +714,7 @@ done:
 }
 
 /* Scan a whole top-level source. */
-static void scan_top(scan_ctx *sc, worker *w, top_src *src, const struct stat *st,
+static void scan_top(scan_ctx *sc, worker *w, sn_input *in, const struct stat *st,
 		     const char *path)
 {
 	unit *u = calloc(1, sizeof *u);
@@ -740,8 +727,8 @@ static void scan_top(scan_ctx *sc, worker *w, top_src *src, const struct stat *s
 	u->w = w;
 	u->path = path;
 	sn_budget_init(&u->b, &sc->o->limits, sc->stop);
-	src->in.name = path;
-	scan_unit(u, &src->in, st);
+	in->name = path;
+	scan_unit(u, in, st);
 	free(u);
 }
 
@@ -756,7 +743,7 @@ static void scan_fd(scan_ctx *sc, worker *w, int fd, const struct stat *st, cons
 	src.in.fd = st && S_ISREG(st->st_mode) ? fd : -1;
 	src.fd = fd;
 	src.stop = sc->stop;
-	scan_top(sc, w, &src, st, path);
+	scan_top(sc, w, &src.in, st, path);
 }
 
 static int on_file(void *payload, unsigned wi, const char *path, int is_root)
@@ -938,15 +925,9 @@ int sn_scan_buffer(const sn_scan_options *o, struct sn_sink *sink, const void *d
 	sc.nw = 1;
 	rc = worker_init(o, &w);
 	if (rc == 0) {
-		top_src src;
-		memset(&src, 0, sizeof src);
-		src.in.read = read_mem;
-		src.in.ctx = &src;
-		src.in.fd = -1;
-		src.fd = -1;
-		src.mem = data;
-		src.mem_len = n;
-		scan_top(&sc, &w, &src, NULL, name ? name : "<buffer>");
+		sn_mem_input src;
+		sn_mem_input_init(&src, data, n, NULL, 0);
+		scan_top(&sc, &w, &src.in, NULL, name ? name : "<buffer>");
 	}
 	worker_clear(&w);
 	return rc;
