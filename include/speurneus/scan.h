@@ -20,7 +20,9 @@ extern "C" {
 
 struct sn_sink;
 
-#define SN_SCAN_OPTIONS_VERSION 2
+/* 3 added `progress` at the end of sn_scan_options; version 2 structs are
+ * still accepted (without progress). */
+#define SN_SCAN_OPTIONS_VERSION 3
 
 /*
  * Limits for containers (archives and compressed streams), all counted on
@@ -51,6 +53,46 @@ typedef struct sn_limits {
 #define SN_LIMITS_INIT { 8, 256ull << 20, 64ull << 30, 1ull << 40, 200, 16ull << 20, 1000000, \
 			 7200 }
 
+/*
+ * Live counters of a running scan, for a progress display.  The caller makes
+ * one with sn_scan_progress_new, sets sn_scan_options.progress, and may call
+ * sn_scan_progress_get from any thread, before, during and after the run.
+ * Workers update it without a shared lock: counters are relaxed atomics,
+ * kept per worker where they change per finding or per chunk, and a worker's
+ * current path sits behind a lock of its own that only the sampler also
+ * takes.  A snapshot may lag the work by a chunk; once sn_scan_run (or
+ * sn_scan_buffer) has returned, `files` and `bytes` equal the summary's
+ * files_scanned and bytes_scanned and `findings` its reported findings.
+ * Counts add up over runs; use one object for one run at a time.
+ */
+typedef struct sn_scan_progress sn_scan_progress;
+
+#define SN_PROGRESS_PATH_MAX 512
+
+typedef struct sn_scan_snapshot {
+	uint64_t files;       /* units fully scanned (files_scanned) */
+	uint64_t bytes;       /* bytes read, units still being read included */
+	uint64_t findings;    /* reported findings (at or above min_confidence) */
+	uint64_t input_bytes; /* bytes consumed of the top-level files and stdin, as
+				 positions in them: a finished file counts whole
+				 (its size), so against their total size this is
+				 how far the scan is */
+	unsigned active;      /* workers reading a top-level file now */
+	int path_cut;         /* 1: `path` lost its beginning to fit */
+	char path[SN_PROGRESS_PATH_MAX]; /* a top-level path being read ("-" for
+				 stdin, "" when none): the name's bytes as given,
+				 not sanitized for a terminal.  The same path is
+				 kept while its file is being read. */
+} sn_scan_snapshot;
+
+/* A zeroed progress object; free with sn_scan_progress_free. */
+int sn_scan_progress_new(sn_scan_progress **out);
+void sn_scan_progress_free(sn_scan_progress *p);
+
+/* Fill `out` with the counters now.  Thread-safe; cheap (one lock per
+ * worker, and an lseek on the descriptor of each top-level file open). */
+void sn_scan_progress_get(sn_scan_progress *p, sn_scan_snapshot *out);
+
 typedef struct sn_scan_options {
 	unsigned version;            /* SN_SCAN_OPTIONS_VERSION */
 	const char *const *paths;    /* files, directories, "-" for stdin */
@@ -69,10 +111,12 @@ typedef struct sn_scan_options {
 	const sn_ruleset *rules;
 	volatile sig_atomic_t *stop; /* set by a signal handler to interrupt */
 	sn_limits limits;
+	/* version 3 */
+	sn_scan_progress *progress;  /* NULL, or counters to update (not owned) */
 } sn_scan_options;
 
 #define SN_SCAN_OPTIONS_INIT { SN_SCAN_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, \
-			       SN_CONF_MEDIUM, 0, 0, NULL, NULL, NULL, SN_LIMITS_INIT }
+			       SN_CONF_MEDIUM, 0, 0, NULL, NULL, NULL, SN_LIMITS_INIT, NULL }
 
 typedef struct sn_scan_result {
 	int interrupted;

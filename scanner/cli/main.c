@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/progress.h"
 #include "sink/sink.h"
 #include "speurneus/error.h"
 #include "speurneus/key.h"
@@ -35,11 +37,18 @@
 #define EXIT_INCOMPLETE 3
 
 static volatile sig_atomic_t stop_flag;
+/* The same for the --progress thread: a lock-free atomic is what another
+ * thread may read of what a handler wrote. */
+static atomic_int stop_seen;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only store lock-free atomics");
 
 static void on_signal(int sig)
 {
+	int e = errno;
 	(void)sig;
 	stop_flag = 1;
+	atomic_store_explicit(&stop_seen, 1, memory_order_relaxed);
+	errno = e;
 }
 
 static const char *prog = "speurneus";
@@ -89,6 +98,10 @@ static void usage_scan(FILE *f)
 		"  --color auto|always|never  colour in text output (default auto: on a TTY)\n"
 		"  --allow-incomplete         exit 0 instead of 3 when something could not be\n"
 		"                             fully read (the records still list it)\n"
+		"  --progress                 a status line on stderr while scanning: files,\n"
+		"                             bytes, MB/s, findings, the path being read, and\n"
+		"                             an ETA when the input's size is known; only\n"
+		"                             when stderr is a terminal (else ignored)\n"
 		"\n"
 		"Walking:\n"
 		"  -j, --threads N            worker threads (default: online CPUs)\n"
@@ -348,7 +361,8 @@ enum {
 	OPT_FORMAT = 1000, OPT_MINCONF, OPT_FAILON, OPT_REVEAL, OPT_SORT, OPT_COLOR,
 	OPT_ALLOW_INCOMPLETE, OPT_FOLLOW, OPT_ONE_FS, OPT_EXCLUDE, OPT_GITIGNORE,
 	OPT_MAXSIZE, OPT_RULES, OPT_EXTRA_RULES, OPT_KEYFILE, OPT_SLOW, OPT_MAX_NESTING,
-	OPT_MAX_BUFFER, OPT_MAX_MEMBER, OPT_MAX_TOTAL, OPT_MAX_RATIO, OPT_MAX_ENTRIES, OPT_MAX_TIME
+	OPT_MAX_BUFFER, OPT_MAX_MEMBER, OPT_MAX_TOTAL, OPT_MAX_RATIO, OPT_MAX_ENTRIES, OPT_MAX_TIME,
+	OPT_PROGRESS
 };
 
 /* An unsigned number within [lo, hi]; 0 or -1. */
@@ -362,6 +376,25 @@ static int parse_uint(const char *s, unsigned long long lo, unsigned long long h
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Bytes the scan will read at the top level when every path is a regular
+ * file or stdin redirected from one (what --progress measures an ETA
+ * against); 0 when a directory or a pipe makes it unknown. */
+static uint64_t input_total(const char *const *paths, size_t n)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		int is_stdin = strcmp(paths[i], "-") == 0;
+		if ((is_stdin ? fstat(STDIN_FILENO, &st) : stat(paths[i], &st)) != 0 ||
+		    !S_ISREG(st.st_mode))
+			return 0;
+		off_t at = is_stdin ? lseek(STDIN_FILENO, 0, SEEK_CUR) : 0;
+		if (at >= 0 && at < st.st_size)
+			total += (uint64_t)(st.st_size - at);
+	}
+	return total;
 }
 
 static int cmd_scan(int argc, char **argv)
@@ -393,6 +426,7 @@ static int cmd_scan(int argc, char **argv)
 		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
 		{ "max-entries", required_argument, NULL, OPT_MAX_ENTRIES },
 		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -402,9 +436,10 @@ static int cmd_scan(int argc, char **argv)
 	strv rules = { 0 }, extra = { 0 }, excludes = { 0 };
 	sn_ruleset *rs = NULL;
 	sn_sink *sink = NULL;
+	cli_progress *pg = NULL;
 	const char *key_file = getenv("SPEURNEUS_KEY_FILE");
 	sn_confidence fail_on = SN_CONF_MEDIUM;
-	int fail_never = 0, allow_incomplete = 0, quiet = 0, color_mode = -1;
+	int fail_never = 0, allow_incomplete = 0, quiet = 0, color_mode = -1, progress = 0;
 	int rc = EXIT_FATAL, opt;
 	char *end;
 	ko.format = SN_FMT_TEXT;
@@ -528,6 +563,7 @@ static int cmd_scan(int argc, char **argv)
 			break;
 		}
 		case 'q': quiet = 1; break;
+		case OPT_PROGRESS: progress = 1; break;
 		case 'h':
 			usage_scan(stdout);
 			rc = EXIT_CLEAN;
@@ -579,6 +615,12 @@ static int cmd_scan(int argc, char **argv)
 		ko.color = ko.format == SN_FMT_TEXT && !ko.path && isatty(STDOUT_FILENO);
 	else
 		ko.color = color_mode;
+	if (progress && cli_progress_new(&pg, input_total(paths.v, paths.n), &stop_seen) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, sn_error_last());
+		goto done_paths;
+	}
+	if (pg && !ko.path && cli_progress_stream(pg))
+		ko.stream = cli_progress_stream(pg); /* the report shares the terminal */
 	if (sn_sink_open(&sink, &ko) < 0) {
 		fprintf(stderr, "%s: cannot write the report: %s\n", prog, sn_error_last());
 		goto done_paths;
@@ -601,13 +643,16 @@ static int cmd_scan(int argc, char **argv)
 	so.key = &key;
 	so.rules = rs;
 	so.stop = &stop_flag;
+	so.progress = cli_progress_counters(pg);
 	unsigned threads = so.threads ? so.threads : sn_scan_default_threads();
 	sn_scan_header h = { SN_VERSION, sn_ruleset_digest(rs), key.id, host, paths.v, paths.n,
 			     (double)time(NULL), threads,
 			     sn_confidence_name(so.min_confidence), so.reveal };
 	sn_sink_begin(sink, &h);
 	sn_scan_result res;
+	cli_progress_start(pg);
 	int src = sn_scan_run(&so, sink, &res);
+	cli_progress_stop(pg); /* the line is gone before the summary */
 	sn_sink_end(sink, res.duration_s, res.interrupted);
 	sn_sink_stats st;
 	sn_sink_get_stats(sink, &st);
@@ -641,6 +686,7 @@ done_paths:
 done:
 	if (sink)
 		sn_sink_close(sink, 0);
+	cli_progress_free(pg); /* after the sink: it may own the report's stream */
 	sn_ruleset_free(rs);
 	free(rules.v);
 	free(extra.v);

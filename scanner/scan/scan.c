@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,36 @@
 #define SN_SNIFF_BYTES (64 * 1024)
 #define SN_CHAIN_MAX 64 /* member chain ceiling; --max-nesting is checked first */
 
+/*
+ * Progress counters (sn_scan_progress).  What changes per finding or per
+ * chunk lives in a slot per worker (helpers included) that only its worker
+ * writes, so the hot path has no shared cache line and no lock; files and
+ * settled bytes change per unit, where the sink takes its lock anyway, and
+ * are shared atomics.  A worker's top-level path and descriptor sit behind
+ * the slot's own lock, taken twice per top-level file by the worker and a
+ * few times a second by the sampler: the lock is what lets the sampler lseek
+ * the descriptor without racing its close.
+ */
+typedef struct prog_slot {
+	_Alignas(64) _Atomic uint64_t findings; /* reported, by this slot's worker */
+	_Atomic uint64_t current; /* bytes read of the unit this worker streams */
+	pthread_mutex_t mu;       /* guards the fields below */
+	int fd;                   /* top-level descriptor being read, or -1 */
+	off_t base;               /* its offset when the scan of it began */
+	uint64_t gen;             /* top-level files begun on this slot */
+	int path_cut;
+	char path[SN_PROGRESS_PATH_MAX];
+} prog_slot;
+
+struct sn_scan_progress {
+	pthread_mutex_t mu; /* guards slots against attach/detach, and `shown` */
+	prog_slot *slots;
+	unsigned nslots;
+	unsigned shown;           /* the slot whose path was shown last */
+	uint64_t shown_gen;
+	_Atomic uint64_t files, bytes, findings, input;
+};
+
 typedef struct worker {
 	sn_matcher *m;
 	sn_text *t;
@@ -44,6 +75,7 @@ typedef struct worker {
 	sn_matcher *tm[SN_CHAIN_MAX];
 	sn_match_options mo;
 	const sn_ruleset *rs;
+	prog_slot *ps;  /* NULL without progress */
 } worker;
 
 /*
@@ -86,6 +118,7 @@ typedef struct scan_ctx {
 	sn_inode_set *inodes;
 	volatile sig_atomic_t *stop;
 	pool *pl; /* NULL with one thread */
+	sn_scan_progress *prog; /* NULL without progress */
 } scan_ctx;
 
 /* One top-level file (or stdin, or a buffer) being scanned: its path, the
@@ -100,6 +133,7 @@ typedef struct unit {
 			     ones included: what --max-nesting bounds */
 	sn_budget b;
 	int stopped;
+	const sn_input *cur; /* the unit being text-streamed, for progress */
 } unit;
 
 /* The top-level source read from a descriptor (a regular file, or stdin);
@@ -129,8 +163,15 @@ static ssize_t read_fd(void *ctx, void *buf, size_t n)
 static int on_finding(const sn_finding *f, void *payload)
 {
 	unit *u = payload;
-	if (f->confidence >= u->sc->o->min_confidence)
+	if (f->confidence >= u->sc->o->min_confidence) {
+		prog_slot *ps = u->w->ps;
+		if (ps) /* one writer: no read-modify-write needed */
+			atomic_store_explicit(
+				&ps->findings,
+				atomic_load_explicit(&ps->findings, memory_order_relaxed) + 1,
+				memory_order_relaxed);
 		return sn_sink_finding(u->sc->sink, f) < 0 ? SN_EIO : 0;
+	}
 	sn_sink_note_below(u->sc->sink, f->category, f->confidence);
 	return 0;
 }
@@ -142,7 +183,28 @@ static int on_chunk(const sn_chunk *c, void *payload)
 		u->stopped = 1;
 		return SN_ESTOP;
 	}
+	if (u->w->ps && u->cur)
+		atomic_store_explicit(&u->w->ps->current, u->cur->produced, memory_order_relaxed);
 	return sn_matcher_scan(u->w->m, c, on_finding, u);
+}
+
+/* Bytes (and a file) settled: the same numbers the sink is given.  Release
+ * order, so a sampler that sees them also sees the worker's `current` reset
+ * before them, and never counts a unit twice. */
+static void prog_settle(scan_ctx *sc, uint64_t files, uint64_t bytes)
+{
+	if (!sc->prog)
+		return;
+	if (files)
+		atomic_fetch_add_explicit(&sc->prog->files, files, memory_order_relaxed);
+	if (bytes)
+		atomic_fetch_add_explicit(&sc->prog->bytes, bytes, memory_order_release);
+}
+
+static void note_scanned(scan_ctx *sc, uint64_t bytes)
+{
+	sn_sink_note_scanned(sc->sink, bytes);
+	prog_settle(sc, 1, bytes);
 }
 
 static void record(scan_ctx *sc, const sn_location *loc, sn_file_status st, const char *reason,
@@ -150,8 +212,47 @@ static void record(scan_ctx *sc, const sn_location *loc, sn_file_status st, cons
 {
 	sn_file_record r = { loc, st, reason, detail, bytes };
 	sn_sink_file(sc->sink, &r);
-	if (bytes)
+	if (bytes) {
 		sn_sink_note_bytes(sc->sink, bytes);
+		prog_settle(sc, 0, bytes);
+	}
+}
+
+/* A top-level file (or stdin) begins or ends on worker `w`. */
+static void prog_file_begin(worker *w, const char *path, int fd, off_t base)
+{
+	prog_slot *ps = w->ps;
+	if (!ps)
+		return;
+	size_t n = strlen(path);
+	int cut = n >= sizeof ps->path;
+	const char *from = cut ? path + n - (sizeof ps->path - 1) : path;
+	pthread_mutex_lock(&ps->mu);
+	memcpy(ps->path, from, cut ? sizeof ps->path - 1 : n);
+	ps->path[cut ? sizeof ps->path - 1 : n] = '\0';
+	ps->path_cut = cut;
+	ps->fd = fd;
+	ps->base = base;
+	ps->gen++;
+	pthread_mutex_unlock(&ps->mu);
+}
+
+/* `size`: how far the file was consumed (its size), or -1 to take it from
+ * the descriptor's offset (stdin). */
+static void prog_file_end(scan_ctx *sc, worker *w, int64_t size)
+{
+	prog_slot *ps = w->ps;
+	if (!ps)
+		return;
+	pthread_mutex_lock(&ps->mu);
+	if (size < 0) {
+		off_t at = ps->base >= 0 ? lseek(ps->fd, 0, SEEK_CUR) : -1;
+		size = at > ps->base ? (int64_t)(at - ps->base) : 0;
+	}
+	ps->fd = -1;
+	ps->path[0] = '\0';
+	pthread_mutex_unlock(&ps->mu);
+	atomic_fetch_add_explicit(&sc->prog->input, (uint64_t)size, memory_order_release);
 }
 
 /* Read the first block (up to SN_SNIFF_BYTES). Returns bytes or -1. */
@@ -214,6 +315,9 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 			int container, int rc, int read_errno)
 {
 	scan_ctx *sc = u->sc;
+	if (u->w->ps && u->cur)
+		atomic_store_explicit(&u->w->ps->current, 0, memory_order_relaxed);
+	u->cur = NULL;
 	if (in->stop_reason && in->stop_reported)
 		return; /* a member inside recorded it, with its chain */
 	if (in->stop_reason) {
@@ -252,7 +356,7 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 		       "a pattern reached its backtracking budget", in->produced);
 		return;
 	}
-	sn_sink_note_scanned(sc->sink, in->produced);
+	note_scanned(sc, in->produced);
 }
 
 static void job_free(member_job *j)
@@ -358,6 +462,7 @@ static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
 	if (failed || !ended) {
 		/* too long to queue, or stopped: scan it here, buffer first */
 		sn_matcher_begin_unit(u->w->m, loc);
+		u->cur = in;
 		sn_encoding enc;
 		int rerr = 0, rc;
 		if (failed)
@@ -426,6 +531,8 @@ static int pool_start(scan_ctx *sc, unsigned nth)
 	for (unsigned i = 0; i < nth; i++) {
 		if (worker_init(sc->o, &pl->w[i]) < 0)
 			goto fail;
+		if (sc->prog && sc->nw + i < sc->prog->nslots)
+			pl->w[i].ps = &sc->prog->slots[sc->nw + i];
 		pl->nw++;
 	}
 	for (unsigned i = 0; i < nth; i++) {
@@ -561,7 +668,7 @@ static int doc_table_end(void *payload)
 		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "row-too-long",
 		       "rows longer than 4 MiB were cut", bytes);
 	else
-		sn_sink_note_scanned(sc->sink, bytes);
+		note_scanned(sc, bytes);
 	u->depth--;
 	free(dc->tname);
 	dc->tname = NULL;
@@ -703,6 +810,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 	if (u->depth > 0 && sc->pl && handoff(u, in, head, (size_t)hn, &loc, st) == 0)
 		goto done;
 	sn_matcher_begin_unit(w->m, &loc);
+	u->cur = in;
 	sn_encoding enc;
 	rc = sn_text_stream(w->t, head, (size_t)hn, in->read, in->ctx, on_chunk, u, NULL, &enc,
 			    &rerr);
@@ -763,16 +871,20 @@ static int on_file(void *payload, unsigned wi, const char *path, int is_root)
 		int fresh = sn_inode_set_insert(sc->inodes, orr.st.st_dev, orr.st.st_ino);
 		if (fresh == 0) {
 			sn_sink_note_hardlink(sc->sink);
+			prog_file_end(sc, w, orr.st.st_size);
 			close(orr.fd);
 			return 0;
 		}
 	}
 	if (sc->o->max_filesize && (uint64_t)orr.st.st_size > sc->o->max_filesize) {
 		record(sc, &loc, SN_FILE_SKIPPED, "too-large", "larger than --max-filesize", 0);
+		prog_file_end(sc, w, orr.st.st_size);
 		close(orr.fd);
 		return 0;
 	}
+	prog_file_begin(w, path, orr.fd, 0);
 	scan_fd(sc, w, orr.fd, &orr.st, path);
+	prog_file_end(sc, w, orr.st.st_size);
 	close(orr.fd);
 	return 0;
 }
@@ -838,6 +950,106 @@ static void free_workers(scan_ctx *sc)
 	free(sc->w);
 }
 
+int sn_scan_progress_new(sn_scan_progress **out)
+{
+	sn_scan_progress *p = calloc(1, sizeof *p);
+	*out = NULL;
+	if (!p)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return sn_error_set(SN_ENOMEM, "cannot create the progress lock");
+	}
+	*out = p;
+	return 0;
+}
+
+void sn_scan_progress_free(sn_scan_progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* Slots for `n` workers, before any of them runs. */
+static int prog_attach(sn_scan_progress *p, unsigned n)
+{
+	prog_slot *slots = aligned_alloc(_Alignof(prog_slot), n * sizeof *slots);
+	if (!slots)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	memset(slots, 0, n * sizeof *slots);
+	for (unsigned i = 0; i < n; i++) {
+		slots[i].fd = -1;
+		pthread_mutex_init(&slots[i].mu, NULL);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->slots = slots;
+	p->nslots = n;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* Once every worker is done: keep what the slots counted. */
+static void prog_detach(sn_scan_progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	for (unsigned i = 0; i < p->nslots; i++) {
+		atomic_fetch_add_explicit(&p->findings,
+					  atomic_load_explicit(&p->slots[i].findings,
+							       memory_order_relaxed),
+					  memory_order_relaxed);
+		pthread_mutex_destroy(&p->slots[i].mu);
+	}
+	free(p->slots);
+	p->slots = NULL;
+	p->nslots = 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void sn_scan_progress_get(sn_scan_progress *p, sn_scan_snapshot *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&p->mu);
+	/* settled totals first (acquire): what a worker settled after
+	 * resetting its slot is then not counted twice */
+	out->bytes = atomic_load_explicit(&p->bytes, memory_order_acquire);
+	out->input_bytes = atomic_load_explicit(&p->input, memory_order_acquire);
+	out->files = atomic_load_explicit(&p->files, memory_order_relaxed);
+	out->findings = atomic_load_explicit(&p->findings, memory_order_relaxed);
+	/* The path shown last stays while its file is being read; otherwise
+	 * the next busy slot after it, round-robin. */
+	unsigned pick = p->nslots;
+	uint64_t pick_gen = 0;
+	for (unsigned k = 0; k < p->nslots; k++) {
+		unsigned i = (p->shown + 1 + k) % p->nslots; /* p->shown comes last */
+		prog_slot *ps = &p->slots[i];
+		out->findings += atomic_load_explicit(&ps->findings, memory_order_relaxed);
+		out->bytes += atomic_load_explicit(&ps->current, memory_order_relaxed);
+		pthread_mutex_lock(&ps->mu);
+		if (ps->path[0]) {
+			out->active++;
+			off_t at = ps->fd >= 0 && ps->base >= 0 ? lseek(ps->fd, 0, SEEK_CUR) : -1;
+			if (at > ps->base)
+				out->input_bytes += (uint64_t)(at - ps->base);
+			if (pick == p->nslots || (i == p->shown && ps->gen == p->shown_gen)) {
+				pick = i;
+				pick_gen = ps->gen;
+				out->path_cut = ps->path_cut;
+				memcpy(out->path, ps->path, sizeof out->path);
+			}
+		}
+		pthread_mutex_unlock(&ps->mu);
+	}
+	if (pick < p->nslots) {
+		p->shown = pick;
+		p->shown_gen = pick_gen;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -852,7 +1064,7 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 	double t0 = now_s();
 	memset(&sc, 0, sizeof sc);
 	memset(res, 0, sizeof *res);
-	if (o->version != SN_SCAN_OPTIONS_VERSION || !o->rules || !o->key)
+	if (o->version < 2 || o->version > SN_SCAN_OPTIONS_VERSION || !o->rules || !o->key)
 		return sn_error_set(SN_EINVAL, "invalid scan options");
 	sc.o = o;
 	sc.sink = sink;
@@ -869,6 +1081,14 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 		if ((rc = worker_init(o, &sc.w[i])) < 0)
 			goto done;
 	}
+	/* a slot per worker and per helper (sc.nw - 1 of them) */
+	if (o->version >= 3 && o->progress) {
+		if ((rc = prog_attach(o->progress, 2 * sc.nw - 1)) < 0)
+			goto done;
+		sc.prog = o->progress;
+		for (unsigned i = 0; i < sc.nw; i++)
+			sc.w[i].ps = &sc.prog->slots[i];
+	}
 
 	/* Helpers that match members of large archives (see pool). */
 	if (sc.nw > 1 && pool_start(&sc, sc.nw - 1) < 0)
@@ -882,9 +1102,12 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 		goto done;
 	}
 	for (size_t i = 0; i < o->npaths; i++) {
-		if (strcmp(o->paths[i], "-") == 0)
+		if (strcmp(o->paths[i], "-") == 0) {
+			prog_file_begin(&sc.w[0], "-", STDIN_FILENO,
+					sc.prog ? lseek(STDIN_FILENO, 0, SEEK_CUR) : -1);
 			scan_fd(&sc, &sc.w[0], STDIN_FILENO, NULL, "-");
-		else
+			prog_file_end(&sc, &sc.w[0], -1);
+		} else
 			roots[nroots++] = o->paths[i];
 	}
 	if (nroots) {
@@ -903,6 +1126,7 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 done:
 	res->interrupted = o->stop && *o->stop;
 	res->duration_s = now_s() - t0;
+	prog_detach(sc.prog);
 	free_workers(&sc);
 	sn_inode_set_free(sc.inodes);
 	return rc;
@@ -916,7 +1140,7 @@ int sn_scan_buffer(const sn_scan_options *o, struct sn_sink *sink, const void *d
 	int rc;
 	memset(&sc, 0, sizeof sc);
 	memset(&w, 0, sizeof w);
-	if (o->version != SN_SCAN_OPTIONS_VERSION || !o->rules || !o->key)
+	if (o->version < 2 || o->version > SN_SCAN_OPTIONS_VERSION || !o->rules || !o->key)
 		return sn_error_set(SN_EINVAL, "invalid scan options");
 	sc.o = o;
 	sc.sink = sink;
@@ -924,11 +1148,17 @@ int sn_scan_buffer(const sn_scan_options *o, struct sn_sink *sink, const void *d
 	sc.w = &w;
 	sc.nw = 1;
 	rc = worker_init(o, &w);
+	if (rc == 0 && o->version >= 3 && o->progress &&
+	    (rc = prog_attach(o->progress, 1)) == 0) {
+		sc.prog = o->progress;
+		w.ps = &sc.prog->slots[0];
+	}
 	if (rc == 0) {
 		sn_mem_input src;
 		sn_mem_input_init(&src, data, n, NULL, 0);
 		scan_top(&sc, &w, &src.in, NULL, name ? name : "<buffer>");
 	}
+	prog_detach(sc.prog);
 	worker_clear(&w);
 	return rc;
 }
