@@ -1522,9 +1522,13 @@ static int row_end(sheet *s)
 		for (size_t i = 0; i < s->ncells; i++) {
 			if (!s->ptrs[i])
 				continue;
-			s->held = strndup(s->ptrs[i], s->lens[i]);
+			/* the exact bytes: a cell may hold a NUL (strndup would
+			 * stop there and held_len would overrun the copy) */
+			s->held = malloc(s->lens[i] + 1);
 			if (!s->held)
 				return sn_error_set(SN_ENOMEM, "out of memory");
+			memcpy(s->held, s->ptrs[i], s->lens[i]);
+			s->held[s->lens[i]] = '\0';
 			s->held_len = s->lens[i];
 			s->held_col = i;
 		}
