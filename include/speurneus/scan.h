@@ -122,6 +122,13 @@ typedef struct sn_scan_result {
 	int interrupted;
 	double duration_s;
 	unsigned threads;
+	/* How long units were split across threads: the segments their text
+	 * after the first chunk was cut into, each matched by whichever
+	 * thread was free ... */
+	uint64_t segments;
+	/* ... and of those, the ones matched again because a match ran over
+	 * the border before them (the findings are the same either way). */
+	uint64_t rematched;
 } sn_scan_result;
 
 /* Run the scan; records go to `sink` (see scanner/sink/sink.h; the caller

@@ -243,6 +243,7 @@ void sn_table_detect(sn_table *t, const char *data, size_t len)
 	t->scratch = malloc(hl + 1);
 	if (!t->scratch)
 		return;
+	t->nscratch = hl + 1;
 	size_t used = 0;
 	for (size_t i = 0; i < ncells; i++) {
 		t->headers[i] = strndup(cells[i], cell_n[i]);
@@ -271,6 +272,7 @@ int sn_table_set(sn_table *t, const char *const *cols, size_t ncols, char delim)
 	t->scratch = malloc(total + 1);
 	if (!t->scratch)
 		return SN_ENOMEM;
+	t->nscratch = total + 1;
 	size_t used = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		const char *c = cols && cols[i] ? cols[i] : "";
@@ -337,4 +339,41 @@ long sn_table_column(const sn_table *t, const char *data, size_t line_start, siz
 	if (q || (size_t)col >= t->ncols)
 		return -1;
 	return col;
+}
+
+int sn_table_copy(sn_table *dst, const sn_table *src)
+{
+	sn_table_clear(dst);
+	dst->detected = src->detected;
+	dst->headerless = src->headerless;
+	dst->raw = src->raw;
+	dst->delim = src->delim;
+	if (src->scratch) {
+		dst->scratch = malloc(src->nscratch);
+		if (!dst->scratch)
+			goto oom;
+		memcpy(dst->scratch, src->scratch, src->nscratch);
+		dst->nscratch = src->nscratch;
+	}
+	for (size_t i = 0; i < src->ncols; i++) {
+		dst->ncols = i + 1;
+		if (src->headers[i] && !(dst->headers[i] = strdup(src->headers[i])))
+			goto oom;
+		if (src->htok[i]) {
+			dst->htok[i] = calloc(32, sizeof(sn_token));
+			if (!dst->htok[i])
+				goto oom;
+			/* tokens point into the scratch copy at the same offsets */
+			for (size_t k = 0; k < src->nhtok[i]; k++) {
+				dst->htok[i][k] = src->htok[i][k];
+				dst->htok[i][k].p = dst->scratch + (src->htok[i][k].p - src->scratch);
+			}
+		}
+		dst->nhtok[i] = src->nhtok[i];
+	}
+	dst->ncols = src->ncols;
+	return 0;
+oom:
+	sn_table_clear(dst);
+	return SN_ENOMEM;
 }

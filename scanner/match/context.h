@@ -44,6 +44,7 @@ typedef struct sn_table {
 	sn_token *htok[SN_TABLE_MAX_COLS];
 	size_t nhtok[SN_TABLE_MAX_COLS];
 	char *scratch;    /* owns the token bytes */
+	size_t nscratch;  /* its size */
 } sn_table;
 
 /* Look at the first lines of a unit and fill *t (detected = 0 when the text
@@ -65,5 +66,9 @@ size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char 
 /* Column index of position `pos`, counting delimiters outside double quotes
  * from `line_start`; -1 when it cannot be told. */
 long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos);
+
+/* Make *dst an exact copy of *src (what it held before is freed).  Returns
+ * 0, or SN_ENOMEM with *dst cleared. */
+int sn_table_copy(sn_table *dst, const sn_table *src);
 
 #endif

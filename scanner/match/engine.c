@@ -257,6 +257,48 @@ uint64_t sn_matcher_limit_hits(const sn_matcher *m)
 	return m->limit_hits;
 }
 
+const sn_location *sn_matcher_location(const sn_matcher *m)
+{
+	return m->loc;
+}
+
+int sn_matcher_can_split(const sn_matcher *m)
+{
+	return !m->sql && !m->tb.active;
+}
+
+void sn_matcher_get_state(const sn_matcher *m, uint64_t *frontier, uint64_t *last_end)
+{
+	memcpy(frontier, m->frontier, m->rs->n * sizeof *frontier);
+	*last_end = m->last_end;
+}
+
+int sn_matcher_continue_unit(sn_matcher *m, const sn_matcher *src, const uint64_t *frontier,
+			     uint64_t last_end)
+{
+	sn_matcher_begin_unit(m, src->loc);
+	memcpy(m->frontier, frontier, m->rs->n * sizeof *frontier);
+	m->last_end = last_end;
+	if (!src->table.detected)
+		return 0;
+	if (sn_table_copy(&m->table, &src->table) < 0)
+		return sn_error_set(SN_ENOMEM, "out of memory continuing a unit");
+	if (!src->col_hit)
+		return 0;
+	m->col_hit = calloc(m->table.ncols, sizeof *m->col_hit);
+	if (!m->col_hit)
+		return sn_error_set(SN_ENOMEM, "out of memory continuing a unit");
+	for (size_t col = 0; col < m->table.ncols; col++) {
+		if (!src->col_hit[col])
+			continue;
+		m->col_hit[col] = malloc(m->rs->n ? m->rs->n : 1);
+		if (!m->col_hit[col])
+			return sn_error_set(SN_ENOMEM, "out of memory continuing a unit");
+		memcpy(m->col_hit[col], src->col_hit[col], m->rs->n ? m->rs->n : 1);
+	}
+	return 0;
+}
+
 void sn_matcher_overlap(const sn_ruleset *rs, size_t *before, size_t *after)
 {
 	/* A window of W characters is at most 4W bytes of UTF-8. */

@@ -72,6 +72,26 @@ int sn_matcher_table_end(sn_matcher *m, sn_finding_fn cb, void *payload, uint64_
  * JIT-stack limit: the unit was not fully checked and is incomplete. */
 uint64_t sn_matcher_limit_hits(const sn_matcher *m);
 
+/*
+ * Splitting one unit across threads.  After a unit's first chunk, which
+ * sets its layout (CSV header, inferred columns), what a chunk's findings
+ * depend on from the chunks before it is each rule's frontier (where its
+ * next search starts) and the end of the last finding -- except in an SQL
+ * dump, whose COPY/INSERT state runs from line to line: can_split is 0
+ * there and for a decoder's table.  A later chunk can then be matched on
+ * another matcher that continues the unit from `src` (the matcher that read
+ * the first chunk, left untouched meanwhile) with a given state; when the
+ * state assumed for a chunk turns out to differ from the state the chunks
+ * before it left, the chunk is matched again with the right one.
+ */
+int sn_matcher_can_split(const sn_matcher *m);
+/* The location given to begin_unit (what findings carry). */
+const sn_location *sn_matcher_location(const sn_matcher *m);
+/* frontier: one entry per rule of the rule set (rs->n). */
+void sn_matcher_get_state(const sn_matcher *m, uint64_t *frontier, uint64_t *last_end);
+int sn_matcher_continue_unit(sn_matcher *m, const sn_matcher *src, const uint64_t *frontier,
+			     uint64_t last_end);
+
 /* Text the text stage must keep around each chunk border for this rule set:
  * before = lookbehind + keyword window, after = longest match + window. */
 void sn_matcher_overlap(const sn_ruleset *rs, size_t *before, size_t *after);

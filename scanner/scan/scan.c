@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "match/engine.h"
 #include "sink/sink.h"
 #include "source/container.h"
@@ -73,6 +74,10 @@ typedef struct worker {
 	 * per nesting level: a database table's BLOB is scanned (on m) while
 	 * the table's batch is still open. Made when first needed. */
 	sn_matcher *tm[SN_CHAIN_MAX];
+	/* Segments of a long unit (see seg_set) that this worker matches
+	 * while its own matcher holds the unit's layout. Made when needed. */
+	sn_matcher *jm;
+	int helper;     /* a pool helper (its matcher is only used per job) */
 	sn_match_options mo;
 	const sn_ruleset *rs;
 	prog_slot *ps;  /* NULL without progress */
@@ -98,11 +103,15 @@ typedef struct member_job {
 	size_t len;
 } member_job;
 
+struct seg_job;
+
 typedef struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	member_job *head, *tail;
 	size_t n, max;
+	struct seg_job *shead, *stail; /* segments of long units (seg_set) */
+	size_t ns;
 	int quit;
 	pthread_t *th;
 	worker *w;
@@ -119,6 +128,7 @@ typedef struct scan_ctx {
 	volatile sig_atomic_t *stop;
 	pool *pl; /* NULL with one thread */
 	sn_scan_progress *prog; /* NULL without progress */
+	_Atomic uint64_t segments, rematched; /* see sn_scan_result */
 } scan_ctx;
 
 /* One top-level file (or stdin, or a buffer) being scanned: its path, the
@@ -134,6 +144,9 @@ typedef struct unit {
 	sn_budget b;
 	int stopped;
 	const sn_input *cur; /* the unit being text-streamed, for progress */
+	struct seg_set *seg; /* its later chunks, when matched by several threads */
+	uint64_t seg_limit_hits; /* regex limits reached in those chunks */
+	int no_split;        /* match every chunk on this thread */
 } unit;
 
 /* The top-level source read from a descriptor (a regular file, or stdin);
@@ -271,6 +284,8 @@ static ssize_t read_head(sn_input *in, uint8_t *buf)
 }
 
 static int scan_unit(unit *u, sn_input *in, const struct stat *st);
+static int stream_unit(unit *u, const sn_location *loc, sn_input *in, const uint8_t *head,
+		       size_t hn, int *rerr);
 
 /* Sniffed kinds that hold text in a form no decoder here reads. */
 static int may_hold_text(const char *reason)
@@ -351,7 +366,7 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 	}
 	if (container)
 		return; /* its members are the units that count */
-	if (sn_matcher_limit_hits(u->w->m)) {
+	if (sn_matcher_limit_hits(u->w->m) || u->seg_limit_hits) {
 		record(sc, loc, SN_FILE_INCOMPLETE, "regex-limit",
 		       "a pattern reached its backtracking budget", in->produced);
 		return;
@@ -389,6 +404,9 @@ static void scan_job(scan_ctx *sc, worker *w, member_job *j)
 	finish_unit(&tmp, &loc, &in, NULL, 0, rc, 0);
 }
 
+static struct seg_job *seg_pop(pool *pl);
+static void seg_run(struct seg_job *j, worker *w);
+
 static void *pool_main(void *arg)
 {
 	pool *pl = arg;
@@ -396,8 +414,16 @@ static void *pool_main(void *arg)
 	pthread_mutex_lock(&pl->mu);
 	me = pl->started++;
 	for (;;) {
-		while (!pl->head && !pl->quit)
+		while (!pl->head && !pl->shead && !pl->quit)
 			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (pl->shead) {
+			/* a worker waits for these: they go first */
+			struct seg_job *sj = seg_pop(pl);
+			pthread_mutex_unlock(&pl->mu);
+			seg_run(sj, &pl->w[me]);
+			pthread_mutex_lock(&pl->mu);
+			continue;
+		}
 		if (!pl->head)
 			break;
 		member_job *j = pl->head;
@@ -461,17 +487,17 @@ static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
 	}
 	if (failed || !ended) {
 		/* too long to queue, or stopped: scan it here, buffer first */
-		sn_matcher_begin_unit(u->w->m, loc);
-		u->cur = in;
-		sn_encoding enc;
 		int rerr = 0, rc;
-		if (failed)
+		if (failed) {
+			sn_matcher_begin_unit(u->w->m, loc);
+			u->cur = in;
 			rc = sn_text_stream_buffer(u->w->t, buf, len, on_chunk, u);
-		else
-			rc = sn_text_stream(u->w->t, buf, len, in->read, in->ctx, on_chunk, u, NULL,
-					    &enc, &rerr);
+		} else {
+			rc = stream_unit(u, loc, in, buf, len, &rerr);
+		}
 		finish_unit(u, loc, in, st, 0, failed && !in->stop_reason ? SN_EIO : rc,
 			    failed ? read_err : rerr);
+		u->seg_limit_hits = 0;
 		free(buf);
 		free(j);
 		return 0;
@@ -531,6 +557,7 @@ static int pool_start(scan_ctx *sc, unsigned nth)
 	for (unsigned i = 0; i < nth; i++) {
 		if (worker_init(sc->o, &pl->w[i]) < 0)
 			goto fail;
+		pl->w[i].helper = 1;
 		if (sc->prog && sc->nw + i < sc->prog->nslots)
 			pl->w[i].ps = &sc->prog->slots[sc->nw + i];
 		pl->nw++;
@@ -575,6 +602,432 @@ static void pool_stop(scan_ctx *sc)
 	pthread_mutex_destroy(&pl->mu);
 	free(pl);
 	sc->pl = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* One long unit matched by several threads                                */
+
+/*
+ * The worker reading a long text unit (a large file, a large member of an
+ * archive) matches its first chunk itself: that chunk sets the unit's
+ * layout (CSV header, inferred columns).  It then packs the following
+ * chunks -- their bytes with the borders, offsets and line numbers the text
+ * stage gave them -- into segments of about SN_SEG_TEXT bytes of new text,
+ * and queues each for the helpers, or matches it itself when they are busy;
+ * so both cores match one large file, and decompression overlaps matching.
+ *
+ * A segment is matched assuming every rule's search starts at its first
+ * byte, and its findings are held.  Segments are released in order: the
+ * state the segment before left (each rule's frontier, the end of the last
+ * finding) is compared with the assumption, and in the rare case it differs
+ * (a match that ran over the border) the segment is matched again with the
+ * right state before its findings go out.  The findings, their order and
+ * every count are therefore those of one thread reading the unit.  An SQL
+ * dump, whose state runs from line to line, is not split.  At most
+ * SN_SEG_MAX segments of a unit are unreleased at a time, so memory is
+ * bounded whatever the unit's size.
+ */
+#define SN_SEG_TEXT (1u << 20)
+#define SN_SEG_MAX 6
+
+typedef struct held { /* a finding waiting for its segment's turn */
+	const char *rule_id, *category;
+	sn_confidence confidence;
+	uint64_t line, column, offset;
+	int64_t row;
+	uint8_t fingerprint[SN_FINGERPRINT_LEN];
+	size_t masked, field, raw, raw_len, normalized; /* into strs; SIZE_MAX: none */
+} held;
+
+typedef struct seg_job {
+	struct seg_job *next;
+	struct seg_set *set;
+	uint64_t seq;
+	sn_buf text;      /* the chunks' bytes, back to back */
+	sn_chunk *ch;     /* the chunks; .data is an offset into text until run */
+	size_t nch, capch;
+	size_t fresh;     /* new text: the sum of the emit ranges */
+	uint64_t start;   /* absolute offset where the first chunk emits from */
+	/* outcome */
+	int rc;
+	held *h;
+	size_t nh, caph;
+	sn_buf strs;
+	uint64_t *front, last_end, limit_hits;
+} seg_job;
+
+typedef struct seg_set {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	scan_ctx *sc;
+	const sn_matcher *origin; /* the reader's matcher: the unit's layout */
+	const sn_location *loc;
+	size_t nrules;
+	uint64_t made, released;  /* segments handed out; released in order */
+	seg_job *done;            /* matched, waiting for their turn */
+	uint64_t *front, last_end; /* state after the last released segment */
+	uint64_t limit_hits;
+	int rc;                   /* first error or stop of a released segment */
+	seg_job *cur;             /* being filled by the reader */
+} seg_set;
+
+static void seg_job_free(seg_job *j)
+{
+	if (!j)
+		return;
+	sn_buf_free(&j->text);
+	sn_buf_free(&j->strs);
+	free(j->ch);
+	free(j->h);
+	free(j->front);
+	free(j);
+}
+
+static seg_job *seg_pop(pool *pl)
+{
+	seg_job *j = pl->shead;
+	if (j) {
+		pl->shead = j->next;
+		if (!pl->shead)
+			pl->stail = NULL;
+		pl->ns--;
+	}
+	return j;
+}
+
+static size_t hold_str(seg_job *j, const char *p, size_t n)
+{
+	size_t at = j->strs.len;
+	sn_buf_put(&j->strs, p, n);
+	sn_buf_putc(&j->strs, '\0');
+	return at;
+}
+
+static int hold_finding(const sn_finding *f, void *payload)
+{
+	seg_job *j = payload;
+	if (j->nh == j->caph) {
+		size_t cap = j->caph ? 2 * j->caph : 256;
+		held *h = realloc(j->h, cap * sizeof *h);
+		if (!h)
+			return sn_error_set(SN_ENOMEM, "out of memory holding findings");
+		j->h = h;
+		j->caph = cap;
+	}
+	held *h = &j->h[j->nh];
+	h->rule_id = f->rule_id;
+	h->category = f->category;
+	h->confidence = f->confidence;
+	h->line = f->line;
+	h->column = f->column;
+	h->offset = f->offset;
+	h->row = f->row;
+	memcpy(h->fingerprint, f->fingerprint, sizeof h->fingerprint);
+	h->masked = hold_str(j, f->masked, strlen(f->masked));
+	h->field = f->field ? hold_str(j, f->field, strlen(f->field)) : SIZE_MAX;
+	h->raw = f->raw ? hold_str(j, f->raw, f->raw_len) : SIZE_MAX;
+	h->raw_len = f->raw_len;
+	h->normalized = f->normalized ? hold_str(j, f->normalized, strlen(f->normalized))
+				      : SIZE_MAX;
+	if (j->strs.failed)
+		return sn_error_set(SN_ENOMEM, "out of memory holding findings");
+	j->nh++;
+	return 0;
+}
+
+/* Match the segment's chunks on m, from the given state. */
+static void seg_match(seg_job *j, sn_matcher *m, const uint64_t *front, uint64_t last_end)
+{
+	j->nh = 0;
+	sn_buf_reset(&j->strs);
+	j->rc = sn_matcher_continue_unit(m, j->set->origin, front, last_end);
+	for (size_t i = 0; i < j->nch && j->rc == 0; i++) {
+		sn_chunk c = j->ch[i];
+		c.data = j->text.p + (uintptr_t)c.data;
+		j->rc = sn_matcher_scan(m, &c, hold_finding, j);
+	}
+	sn_matcher_get_state(m, j->front, &j->last_end);
+	j->limit_hits = sn_matcher_limit_hits(m);
+}
+
+static int released_finding(seg_set *s, worker *w, const seg_job *j, const held *h)
+{
+	sn_finding f;
+	memset(&f, 0, sizeof f);
+	f.rule_id = h->rule_id;
+	f.category = h->category;
+	f.confidence = h->confidence;
+	f.loc = s->loc;
+	f.line = h->line;
+	f.column = h->column;
+	f.offset = h->offset;
+	f.row = h->row;
+	memcpy(f.fingerprint, h->fingerprint, sizeof f.fingerprint);
+	f.masked = j->strs.p + h->masked;
+	f.field = h->field != SIZE_MAX ? j->strs.p + h->field : NULL;
+	if (h->raw != SIZE_MAX) {
+		f.raw = j->strs.p + h->raw;
+		f.raw_len = h->raw_len;
+	}
+	f.normalized = h->normalized != SIZE_MAX ? j->strs.p + h->normalized : NULL;
+	unit tmp;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.sc = s->sc;
+	tmp.w = w;
+	return on_finding(&f, &tmp);
+}
+
+/* A segment was matched (or given up): release every segment whose turn
+ * has come, in order, on the calling worker `w`. */
+static void seg_done(seg_job *j, worker *w, sn_matcher *m)
+{
+	seg_set *s = j->set;
+	pthread_mutex_lock(&s->mu);
+	j->next = s->done;
+	s->done = j;
+	for (;;) {
+		seg_job **pp = &s->done;
+		while (*pp && (*pp)->seq != s->released)
+			pp = &(*pp)->next;
+		seg_job *k = *pp;
+		if (!k)
+			break;
+		*pp = k->next;
+		if (s->rc == 0 && k->rc == 0) {
+			int same = s->last_end <= k->start;
+			for (size_t i = 0; same && i < s->nrules; i++)
+				same = s->front[i] <= k->start;
+			if (!same && m) {
+				seg_match(k, m, s->front, s->last_end);
+				atomic_fetch_add_explicit(&s->sc->rematched, 1,
+							  memory_order_relaxed);
+			}
+			else if (!same)
+				k->rc = SN_ENOMEM;
+		}
+		if (s->rc == 0)
+			s->rc = k->rc;
+		for (size_t i = 0; s->rc == 0 && i < k->nh; i++)
+			s->rc = released_finding(s, w, k, &k->h[i]);
+		/* out before the next segment's, whichever thread releases it */
+		if (k->nh && sn_sink_flush_thread(s->sc->sink) < 0 && s->rc == 0)
+			s->rc = SN_EIO;
+		memcpy(s->front, k->front, s->nrules * sizeof *s->front);
+		s->last_end = k->last_end;
+		s->limit_hits += k->limit_hits;
+		s->released++;
+		seg_job_free(k);
+	}
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static sn_matcher *job_matcher(worker *w)
+{
+	if (!w->jm && sn_matcher_new(&w->jm, w->rs, &w->mo) < 0)
+		return NULL;
+	return w->jm;
+}
+
+/* Match a segment on worker w (a helper, or the reader) and release what
+ * can be released. */
+static void seg_run(seg_job *j, worker *w)
+{
+	seg_set *s = j->set;
+	/* a helper's own matcher is free; a walking worker's may hold the
+	 * layout of the unit it is reading */
+	sn_matcher *m = w->helper ? w->m : job_matcher(w);
+	if (!m) {
+		j->rc = sn_error_set(SN_ENOMEM, "out of memory creating a matcher");
+		seg_done(j, w, NULL);
+		return;
+	}
+	if (s->sc->stop && *s->sc->stop) {
+		j->rc = SN_ESTOP;
+		seg_done(j, w, m);
+		return;
+	}
+	for (size_t i = 0; i < s->nrules; i++)
+		j->front[i] = j->start;
+	seg_match(j, m, j->front, j->start);
+	seg_done(j, w, m);
+}
+
+/* Wait (matching queued segments meanwhile) until at most `limit` segments
+ * of s are unreleased. */
+static void seg_wait(unit *u, seg_set *s, uint64_t limit)
+{
+	pool *pl = u->sc->pl;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		int more = s->made - s->released > limit;
+		pthread_mutex_unlock(&s->mu);
+		if (!more)
+			return;
+		pthread_mutex_lock(&pl->mu);
+		seg_job *j = seg_pop(pl);
+		pthread_mutex_unlock(&pl->mu);
+		if (j) {
+			seg_run(j, u->w);
+			continue;
+		}
+		/* the rest are being matched by helpers, each of which
+		 * broadcasts when it is done */
+		pthread_mutex_lock(&s->mu);
+		while (s->made - s->released > limit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+static void seg_submit(unit *u, seg_set *s)
+{
+	seg_job *j = s->cur;
+	pool *pl = u->sc->pl;
+	s->cur = NULL;
+	seg_wait(u, s, SN_SEG_MAX - 1);
+	pthread_mutex_lock(&s->mu);
+	j->seq = s->made++;
+	pthread_mutex_unlock(&s->mu);
+	atomic_fetch_add_explicit(&u->sc->segments, 1, memory_order_relaxed);
+	pthread_mutex_lock(&pl->mu);
+	if (pl->ns < pl->max) {
+		if (pl->stail)
+			pl->stail->next = j;
+		else
+			pl->shead = j;
+		pl->stail = j;
+		pl->ns++;
+		pthread_cond_signal(&pl->cv);
+		j = NULL;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	if (j)
+		seg_run(j, u->w); /* every helper is busy: match it here */
+}
+
+static seg_set *seg_new(unit *u)
+{
+	seg_set *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->nrules = sn_ruleset_count(u->w->rs);
+	s->front = calloc(s->nrules ? s->nrules : 1, sizeof *s->front);
+	if (!s->front) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->sc = u->sc;
+	s->origin = u->w->m;
+	s->loc = sn_matcher_location(u->w->m);
+	/* the first chunk's findings go out before any segment's */
+	sn_sink_flush_thread(u->sc->sink);
+	sn_matcher_get_state(u->w->m, s->front, &s->last_end);
+	return s;
+}
+
+/* Add a chunk to the segment being filled; hand it out when full. */
+static int seg_add(unit *u, seg_set *s, const sn_chunk *c)
+{
+	seg_job *j = s->cur;
+	if (!j) {
+		j = calloc(1, sizeof *j);
+		if (!j)
+			return sn_error_set(SN_ENOMEM, "out of memory");
+		j->set = s;
+		j->start = c->base_offset + c->emit_from;
+		/* a segment's text is about SN_SEG_TEXT plus one chunk; what
+		 * its findings hold is bounded by its text */
+		sn_buf_init(&j->text, (size_t)1 << 30);
+		sn_buf_init(&j->strs, (size_t)1 << 30);
+		j->front = calloc(s->nrules ? s->nrules : 1, sizeof *j->front);
+		if (!j->front) {
+			seg_job_free(j);
+			return sn_error_set(SN_ENOMEM, "out of memory");
+		}
+		s->cur = j;
+	}
+	if (j->nch == j->capch) {
+		size_t cap = j->capch ? 2 * j->capch : 8;
+		sn_chunk *ch = realloc(j->ch, cap * sizeof *ch);
+		if (!ch)
+			return sn_error_set(SN_ENOMEM, "out of memory");
+		j->ch = ch;
+		j->capch = cap;
+	}
+	sn_chunk *k = &j->ch[j->nch];
+	*k = *c;
+	k->data = (const char *)(uintptr_t)j->text.len;
+	sn_buf_put(&j->text, c->data, c->len);
+	if (j->text.failed)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	j->nch++;
+	j->fresh += c->emit_to - c->emit_from;
+	if (j->fresh >= SN_SEG_TEXT || c->is_last)
+		seg_submit(u, s);
+	return 0;
+}
+
+/* The reader's chunk callback for a unit that may be split. */
+static int on_chunk_split(const sn_chunk *c, void *payload)
+{
+	unit *u = payload;
+	if (!u->seg) {
+		if (c->is_first || u->no_split || !sn_matcher_can_split(u->w->m))
+			return on_chunk(c, payload);
+		if (!(u->seg = seg_new(u)))
+			return on_chunk(c, payload);
+	}
+	if (u->sc->stop && *u->sc->stop) {
+		u->stopped = 1;
+		return SN_ESTOP;
+	}
+	if (u->w->ps && u->cur)
+		atomic_store_explicit(&u->w->ps->current, u->cur->produced, memory_order_relaxed);
+	int rc = seg_add(u, u->seg, c);
+	if (rc == 0) {
+		pthread_mutex_lock(&u->seg->mu);
+		rc = u->seg->rc;
+		pthread_mutex_unlock(&u->seg->mu);
+	}
+	return rc;
+}
+
+/* Stream one text unit, splitting it across the helpers when it is long.
+ * Returns what sn_text_stream returned, or the first error of a segment. */
+static int stream_unit(unit *u, const sn_location *loc, sn_input *in, const uint8_t *head,
+		       size_t hn, int *rerr)
+{
+	sn_encoding enc;
+	sn_matcher_begin_unit(u->w->m, loc);
+	u->cur = in;
+	u->seg = NULL;
+	u->seg_limit_hits = 0;
+	u->no_split = !u->sc->pl;
+	int rc = sn_text_stream(u->w->t, head, hn, in->read, in->ctx,
+				u->no_split ? on_chunk : on_chunk_split, u, NULL, &enc, rerr);
+	seg_set *s = u->seg;
+	if (!s)
+		return rc;
+	if (s->cur) {
+		if (rc == 0)
+			seg_submit(u, s);
+		else
+			seg_job_free(s->cur);
+		s->cur = NULL;
+	}
+	seg_wait(u, s, 0);
+	if (rc == 0)
+		rc = s->rc;
+	u->seg_limit_hits = s->limit_hits;
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->front);
+	free(s);
+	u->seg = NULL;
+	return rc;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -809,12 +1262,9 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 	}
 	if (u->depth > 0 && sc->pl && handoff(u, in, head, (size_t)hn, &loc, st) == 0)
 		goto done;
-	sn_matcher_begin_unit(w->m, &loc);
-	u->cur = in;
-	sn_encoding enc;
-	rc = sn_text_stream(w->t, head, (size_t)hn, in->read, in->ctx, on_chunk, u, NULL, &enc,
-			    &rerr);
+	rc = stream_unit(u, &loc, in, head, (size_t)hn, &rerr);
 	finish_unit(u, &loc, in, st, 0, rc, rerr);
+	u->seg_limit_hits = 0;
 done:
 	if (head != w->head)
 		free(head);
@@ -935,6 +1385,7 @@ static void worker_clear(worker *w)
 	sn_matcher_free(w->m);
 	for (size_t i = 0; i < SN_CHAIN_MAX; i++)
 		sn_matcher_free(w->tm[i]);
+	sn_matcher_free(w->jm);
 	sn_text_free(w->t);
 	sn_sniffer_free(w->sn);
 	free(w->head);
@@ -1126,6 +1577,8 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 done:
 	res->interrupted = o->stop && *o->stop;
 	res->duration_s = now_s() - t0;
+	res->segments = atomic_load(&sc.segments);
+	res->rematched = atomic_load(&sc.rematched);
 	prog_detach(sc.prog);
 	free_workers(&sc);
 	sn_inode_set_free(sc.inodes);

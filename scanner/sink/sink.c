@@ -931,3 +931,15 @@ int sn_sink_close(sn_sink *s, int commit)
 	free(s);
 	return rc;
 }
+
+int sn_sink_flush_thread(sn_sink *s)
+{
+	batch *b = pthread_getspecific(s->batch_key);
+	int rc = 0;
+	if (!b || !b->buf.len)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	rc = flush_batch_locked(s, b);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}

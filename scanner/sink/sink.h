@@ -57,6 +57,9 @@ int sn_sink_begin(sn_sink *s, const sn_scan_header *h);
 
 /* A reported finding (already at or above the threshold). */
 int sn_sink_finding(sn_sink *s, const sn_finding *f);
+/* Write out what the calling thread has batched: records given before this
+ * call then precede any record another thread gives after it. */
+int sn_sink_flush_thread(sn_sink *s);
 
 /* A ledger record (status != SN_FILE_SCANNED). */
 int sn_sink_file(sn_sink *s, const sn_file_record *r);
