@@ -154,21 +154,36 @@ typedef struct unit {
 typedef struct top_src {
 	sn_input in; /* first: the reader's ctx is the top_src itself */
 	int fd;
+	int eof;     /* a read returned 0: the next one would too */
 	volatile sig_atomic_t *stop;
 } top_src;
 
 /* A read interrupted by SIGINT/SIGTERM (the handlers are installed without
  * SA_RESTART) gives up when the scan is stopping, so a pipe that never ends
- * cannot hold the scan. */
+ * cannot hold the scan.  The end of a regular file is read once: the first
+ * block of a small file is all of it, and the text stage asking again costs
+ * no system call.  A descriptor left non-blocking (sn_source_open; or a
+ * non-blocking stdin) that says EAGAIN is made blocking and read again. */
 static ssize_t read_fd(void *ctx, void *buf, size_t n)
 {
 	top_src *r = ctx;
+	if (r->eof)
+		return 0;
 	for (;;) {
 		ssize_t k = read(r->fd, buf, n);
 		if (k < 0 && errno == EINTR && !(r->stop && *r->stop))
 			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int fl = fcntl(r->fd, F_GETFL);
+			if (fl >= 0 && (fl & O_NONBLOCK) &&
+			    fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+				continue;
+			errno = EAGAIN;
+		}
 		if (k > 0)
 			r->in.produced += (uint64_t)k;
+		else if (k == 0 && r->in.fd >= 0)
+			r->eof = 1;
 		return k;
 	}
 }
@@ -627,7 +642,9 @@ static void pool_stop(scan_ctx *sc)
  * SN_SEG_MAX segments of a unit are unreleased at a time, so memory is
  * bounded whatever the unit's size.
  */
+#ifndef SN_SEG_TEXT /* tools/bench-buffers measures other sizes */
 #define SN_SEG_TEXT (1u << 20)
+#endif
 #define SN_SEG_MAX 6
 
 typedef struct held { /* a finding waiting for its segment's turn */

@@ -64,7 +64,7 @@ static void open_failed(sn_open_result *out, int err, int follow)
 void sn_source_open(sn_open_result *out, const char *path, int follow)
 {
 	int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOATIME | O_NOCTTY;
-	int fd, fl;
+	int fd;
 
 	memset(out, 0, sizeof *out);
 	out->fd = -1;
@@ -91,13 +91,14 @@ void sn_source_open(sn_open_result *out, const char *path, int follow)
 			fail(out, SN_FILE_SKIPPED, "special-file", 0);
 		goto done;
 	}
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		fail(out, SN_FILE_ERROR, "open-error", errno);
-		goto done;
-	}
-	/* advisory only: a failure changes nothing but read-ahead */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* O_NONBLOCK (which kept a FIFO from blocking the open) stays set:
+	 * reads of a regular file ignore it, which saves two fcntl calls per
+	 * file on a tree of small files; a read that still says EAGAIN (Linux
+	 * before 5.15 with mandatory locks) clears it then (the scan's reader).
+	 * Read-ahead advice only pays on files that take more than a few
+	 * reads. */
+	if (out->st.st_size >= SN_SOURCE_ADVISE_MIN)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	out->fd = fd;
 	out->status = SN_FILE_SCANNED;
 	out->reason = NULL;

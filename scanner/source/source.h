@@ -21,6 +21,9 @@
 
 #include "speurneus/types.h"
 
+/* Files at least this large are opened with sequential read-ahead advice. */
+#define SN_SOURCE_ADVISE_MIN (1 << 20)
+
 /* Outcome of sn_source_open. */
 typedef struct sn_open_result {
 	int fd;              /* >= 0 when status == SN_FILE_SCANNED */
