@@ -68,7 +68,15 @@ typedef struct sn_text_options {
 	size_t read_size; /* bytes per read call (default 128 KiB) */
 } sn_text_options;
 
-#define SN_TEXT_OPTIONS_INIT { 256 * 1024, 512, 1024, 128 * 1024 }
+/* Default chunk and read sizes; tools/bench-buffers builds with other
+ * values (-DSN_TEXT_CHUNK=..., -DSN_TEXT_READ=...) to measure them. */
+#ifndef SN_TEXT_CHUNK
+#define SN_TEXT_CHUNK (256 * 1024)
+#endif
+#ifndef SN_TEXT_READ
+#define SN_TEXT_READ (128 * 1024)
+#endif
+#define SN_TEXT_OPTIONS_INIT { SN_TEXT_CHUNK, 512, 1024, SN_TEXT_READ }
 
 typedef struct sn_text sn_text;
 
