@@ -476,12 +476,100 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 }
 
 /*
+ * The unanchored search of a literal-anchored rule from `from`, for a match
+ * that starts at or before `last` only: PCRE2 stops trying start positions
+ * there instead of running on to the next match far away.
+ */
+static int run_upto(sn_matcher *m, size_t ri, const sn_chunk *c, size_t from, size_t last)
+{
+	pcre2_set_offset_limit(m->mctx, last);
+	int rc = run(m, ri, 0, c, from);
+	pcre2_set_offset_limit(m->mctx, PCRE2_UNSET);
+	return rc;
+}
+
+/*
+ * Start of the bytes of the anchor's back class that end at `a`: walks back
+ * from the literal at `a`, but not below `lo`.  Bytes >= 0x80 are in the
+ * class, so the result is a character boundary (or `lo`).
+ */
+static size_t back_run(const sn_rule *r, const sn_chunk *c, size_t lo, size_t a)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	size_t w = a;
+	while (w > lo && r->back[d[w - 1]])
+		w--;
+	return w;
+}
+
+/* The next byte of back_except in a chunk: the first one at or after `from`
+ * is at `at` (emit_to when there is none before it).  Queries mostly move
+ * forward, so each stretch of text is searched about once. */
+typedef struct except_cursor {
+	int known;
+	size_t from, at;
+} except_cursor;
+
+static size_t next_except(const sn_rule *r, const sn_chunk *c, except_cursor *x, size_t p)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	size_t q = p;
+	if (x->known && p >= x->from && p <= x->at)
+		return x->at;
+	if (r->back_nexcept == 1) {
+		const uint8_t *f =
+			p < c->emit_to ? memchr(d + p, r->back_except_byte, c->emit_to - p) : NULL;
+		q = f ? (size_t)(f - d) : c->emit_to;
+	} else {
+		while (q < c->emit_to && !r->back_except[d[q]])
+			q++;
+	}
+	x->known = 1;
+	x->from = p;
+	x->at = q;
+	return q;
+}
+
+/*
+ * The matches exempt from the back class start with a byte of back_except:
+ * try the anchored pattern at each such byte in [lo, hi), in increasing
+ * order (a start right after a boundary byte is impossible and skipped).
+ * Returns 1 when a match was found there and settled, moving *pos.
+ */
+static int try_except(sn_matcher *m, size_t ri, const sn_chunk *c, except_cursor *x, size_t lo,
+		      size_t hi, size_t *pos)
+{
+	const sn_rule *r = &m->rs->rules[ri];
+	const uint8_t *d = (const uint8_t *)c->data;
+	for (size_t q = next_except(r, c, x, lo); q < hi; q = next_except(r, c, x, q + 1)) {
+		if (r->has_boundary && q > 0 && r->boundary[d[q - 1]])
+			continue;
+		if (run(m, ri, 1, c, q) >= 0) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+			settle(m, ri, c, ov[0], ov[1], pos);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * A rule with a declared literal anchor: every match holds the literal at
  * most `anchor_before` bytes after its start.  So from the frontier `pos`,
  * with `a` the first occurrence of the literal at or after `pos`, no match
- * can start before a - anchor_before: the unanchored search may begin there
- * and finds exactly the match the slow path would find from `pos`.  Text
- * far from any occurrence is never searched.
+ * can start before s = a - anchor_before, and a match that starts at or
+ * before `a` has its literal there or later.  The unanchored search from s,
+ * with its start positions capped at `a`, finds exactly the match the slow
+ * path would find from `pos` when that one starts at or before `a`; when
+ * there is none, no match starts in [pos, a] and the next occurrence of the
+ * literal takes over.  Text far from any occurrence is never searched.
+ *
+ * A rule that declares anchor.back says that every byte of a match before
+ * its first literal is in that class, unless the match starts with a byte of
+ * anchor.back_except.  A match starting in [s, w), where w is the start of
+ * the run of back bytes that ends at `a`, would then span the byte at w - 1,
+ * which is not in the class: only the back_except bytes there can start a
+ * match, and they are tried one by one; the unanchored search starts at w.
  */
 static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 {
@@ -489,6 +577,7 @@ static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 	size_t ll = strlen(r->anchor_literal);
 	size_t pos = start_pos(m, ri, c);
 	size_t search_end = c->emit_to + r->anchor_before + ll;
+	except_cursor x = { 0, 0, 0 };
 	if (search_end > c->len)
 		search_end = c->len;
 	while (pos < c->emit_to && pos < search_end) {
@@ -504,11 +593,25 @@ static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 			s--;
 		if (s >= c->emit_to)
 			break;
-		if (run(m, ri, 0, c, s) < 0)
+		if (r->has_back) {
+			size_t w = back_run(r, c, s, a);
+			if (r->back_nexcept &&
+			    try_except(m, ri, c, &x, s, w < c->emit_to ? w : c->emit_to, &pos))
+				continue;
+			s = w;
+			if (s >= c->emit_to)
+				break;
+		}
+		/* starts at or after emit_to belong to the next chunk */
+		size_t last = a < c->emit_to ? a : c->emit_to - 1;
+		int rc = run_upto(m, ri, c, s, last);
+		if (rc == PCRE2_ERROR_NOMATCH && a < c->emit_to) {
+			pos = next_char(c, a);
+			continue;
+		}
+		if (rc < 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-		if (ov[0] >= c->emit_to)
-			break;
 		settle(m, ri, c, ov[0], ov[1], &pos);
 	}
 	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);

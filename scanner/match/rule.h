@@ -85,6 +85,14 @@ typedef struct sn_rule {
 	size_t nprefix;                /* at most SN_PREFIX_MAX */
 	char *anchor_literal;          /* declared literal anchor or NULL */
 	unsigned anchor_before;        /* max bytes from match start to the literal */
+	char *anchor_back;             /* declared: one bracket class holding every
+					  byte of a match before its first literal,
+					  or NULL (anchor.back) */
+	char *anchor_back_except;      /* declared: matches that start with a byte
+					  of this class are exempt from anchor_back,
+					  or NULL (anchor.back_except) */
+	unsigned back_line, back_col;  /* positions of those two values */
+	unsigned except_line, except_col;
 	int caseless;                  /* compile with PCRE2_CASELESS */
 	sn_example *examples;
 	size_t nexamples;
@@ -110,6 +118,11 @@ typedef struct sn_rule {
 	uint8_t (*prefix)[256];  /* prefix_src compiled: prefix[i][b] = byte b may be
 				    byte i of a match (bytes >= 0x80 always may) */
 	char anchor_desc[64];    /* human description for `rules list` */
+	int has_back;            /* anchor_back given: back[] and back_except[] hold */
+	uint8_t back[256];       /* anchor_back compiled; bytes >= 0x80 always 1 */
+	uint8_t back_except[256]; /* anchor_back_except compiled; ASCII bytes only */
+	unsigned back_nexcept;   /* bytes set in back_except[] */
+	uint8_t back_except_byte; /* the byte, when back_nexcept == 1 */
 } sn_rule;
 
 struct sn_ruleset {

@@ -7,7 +7,9 @@
  * pattern (first code unit, start bitmap, minimum length) plus one textual
  * rule for a leading one-class negative lookbehind, so it is always a
  * necessary condition for a match start and never a guess: the fast path may
- * try fewer positions than the slow path, but never skips a real match.
+ * try fewer positions than the slow path, but never skips a real match.  A
+ * literal anchor's walk-back classes (anchor.back, anchor.back_except) are
+ * declared by the rule, like `prefix`, and only compiled here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -221,6 +223,82 @@ static int derive_first(sn_rule *r)
 	return any;
 }
 
+/*
+ * One of the literal anchor's byte classes (anchor.back, anchor.back_except):
+ * the value must be a single bracket class, compiled with the rule's options
+ * and tested on every ASCII byte; bytes >= 0x80 are parts of characters and
+ * get `high`.  Returns 0, or -1 after reporting.
+ */
+static int compile_class(const sn_rule *r, const char *src, const char *what, unsigned line,
+			 unsigned col, uint32_t opts, uint8_t *set, uint8_t high, sn_diag_cb cb,
+			 void *payload)
+{
+	char msg[128];
+	int err, rc = -1;
+	PCRE2_SIZE off;
+	size_t n = strlen(src);
+	pcre2_code *cls = NULL;
+	pcre2_match_data *md = NULL;
+
+	if (src[0] != '[' || skip_class(src) != n) {
+		snprintf(msg, sizeof msg, "%s must be one bracket class such as [A-Za-z0-9._-]",
+			 what);
+		if (cb)
+			cb(r->file ? r->file : "", line, col, msg, payload);
+		return -1;
+	}
+	cls = pcre2_compile((PCRE2_SPTR)src, n, opts | PCRE2_ANCHORED, &err, &off, NULL);
+	if (!cls) {
+		report(r, line, col, cb, payload, what, err, off);
+		return -1;
+	}
+	md = pcre2_match_data_create(1, NULL);
+	if (!md) {
+		sn_error_set(SN_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (int b = 0; b < 256; b++) {
+		char one[1] = { (char)b };
+		set[b] = b >= 0x80 ? high
+				   : (pcre2_match(cls, (PCRE2_SPTR)one, 1, 0, 0, md, NULL) >= 0 &&
+				      pcre2_get_ovector_pointer(md)[1] == 1);
+	}
+	rc = 0;
+done:
+	pcre2_match_data_free(md);
+	pcre2_code_free(cls);
+	return rc;
+}
+
+/* The literal anchor's walk-back classes, when declared. */
+static int compile_back(sn_rule *r, uint32_t opts, sn_diag_cb cb, void *payload)
+{
+	int bad = 0;
+
+	r->has_back = 0;
+	r->back_nexcept = 0;
+	memset(r->back_except, 0, sizeof r->back_except);
+	if (!r->anchor_back)
+		return 0;
+	if (compile_class(r, r->anchor_back, "anchor.back", r->back_line, r->back_col, opts,
+			  r->back, 1, cb, payload) < 0)
+		bad = 1;
+	if (r->anchor_back_except &&
+	    compile_class(r, r->anchor_back_except, "anchor.back_except", r->except_line,
+			  r->except_col, opts, r->back_except, 0, cb, payload) < 0)
+		bad = 1;
+	if (bad)
+		return -1;
+	for (int b = 0; b < 256; b++) {
+		if (r->back_except[b]) {
+			r->back_nexcept++;
+			r->back_except_byte = (uint8_t)b;
+		}
+	}
+	r->has_back = 1;
+	return 0;
+}
+
 static void byte_text(int b, char *out, size_t n)
 {
 	if (b > 0x20 && b < 0x7F)
@@ -278,8 +356,8 @@ static void describe(sn_rule *r)
 	switch (r->anchor) {
 	case SN_ANCHOR_LITERAL:
 		snprintf(r->anchor_desc, sizeof r->anchor_desc,
-			 "literal '%.20s' (\u2264%u bytes in)", r->anchor_literal,
-			 r->anchor_before);
+			 "literal '%.20s' (\u2264%u bytes in%s)", r->anchor_literal,
+			 r->anchor_before, r->has_back ? ", walks back" : "");
 		break;
 	case SN_ANCHOR_FIRST:
 		describe_set(r->first, set, r->has_boundary ? 32 : sizeof set);
@@ -314,7 +392,10 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 	sn_wordlist_finish(&r->keywords);
 	sn_wordlist_finish(&r->anti_keywords);
 	sn_wordlist_finish(&r->columns);
-	r->re = compile(r->pattern, opts, &err, &off);
+	/* With a literal anchor the fast path bounds each unanchored search
+	 * by the last start the literal found allows (pcre2_set_offset_limit). */
+	r->re = compile(r->pattern, opts | (r->anchor_literal ? PCRE2_USE_OFFSET_LIMIT : 0), &err,
+			&off);
 	if (!r->re) {
 		unsigned col = r->pattern_col;
 		if (r->pattern_col_exact)
@@ -383,6 +464,8 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 			bad = 1;
 		}
 	}
+	if (compile_back(r, opts, cb, payload) < 0)
+		bad = 1;
 	/* memmem finds the literal case-sensitively; a caseless rule could
 	 * match it in another case and the fast path would miss that match. */
 	if (r->anchor_literal && r->caseless && has_ascii_letter(r->anchor_literal)) {

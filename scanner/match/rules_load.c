@@ -359,6 +359,8 @@ void sn_rule_clear(sn_rule *r)
 		free(r->placeholders[i]);
 	free(r->placeholders);
 	free(r->anchor_literal);
+	free(r->anchor_back);
+	free(r->anchor_back_except);
 	for (size_t i = 0; i < r->nexamples; i++)
 		free(r->examples[i].text);
 	free(r->examples);
@@ -629,10 +631,30 @@ static int get_examples(loader *L, const yaml_node_t *n, sn_rule *r)
 	return bad ? -1 : 0;
 }
 
-/* anchor: {literal: "@", before: 64}; `before` defaults to max_length. */
+/* One of the anchor's class keys: a string, kept with its position so that
+ * the compiler can point at it. */
+static int get_anchor_class(loader *L, const yaml_node_t *k, const yaml_node_t *v, const char *what,
+			    int *seen, char **out, unsigned *line, unsigned *col)
+{
+	if ((*seen)++) {
+		AT(L, k, "duplicate key '%s'", sval(k));
+		return -1;
+	}
+	if (dup_str(L, v, what, out) < 0)
+		return -1;
+	*line = nline(v);
+	*col = ncol(v);
+	return 0;
+}
+
+/*
+ * anchor: {literal: "@", before: 64, back: "[a-z.]", back_except: '["]'};
+ * `before` defaults to max_length.  The classes are checked and compiled
+ * with the patterns (rule_compile.c).
+ */
 static int get_anchor(loader *L, const yaml_node_t *n, sn_rule *r, long *before)
 {
-	int bad = 0, seen_lit = 0, seen_before = 0;
+	int bad = 0, seen_lit = 0, seen_before = 0, seen_back = 0, seen_except = 0;
 
 	*before = -1;
 	if (n->type != YAML_MAPPING_NODE) {
@@ -664,14 +686,29 @@ static int get_anchor(loader *L, const yaml_node_t *n, sn_rule *r, long *before)
 					   before) < 0) {
 				bad = 1;
 			}
+		} else if (strcmp(sval(k), "back") == 0) {
+			if (get_anchor_class(L, k, v, "anchor.back", &seen_back, &r->anchor_back,
+					     &r->back_line, &r->back_col) < 0)
+				bad = 1;
+		} else if (strcmp(sval(k), "back_except") == 0) {
+			if (get_anchor_class(L, k, v, "anchor.back_except", &seen_except,
+					     &r->anchor_back_except, &r->except_line,
+					     &r->except_col) < 0)
+				bad = 1;
 		} else {
-			AT(L, k, "unknown key '%.40s' in anchor (expected literal or before)",
+			AT(L, k,
+			   "unknown key '%.40s' in anchor (expected literal, before, back or "
+			   "back_except)",
 			   sval(k));
 			bad = 1;
 		}
 	}
 	if (!seen_lit) {
 		AT(L, n, "'anchor' needs 'literal'");
+		bad = 1;
+	}
+	if (seen_except && !seen_back) {
+		AT(L, n, "'anchor.back_except' needs 'anchor.back'");
 		bad = 1;
 	}
 	return bad ? -1 : 0;

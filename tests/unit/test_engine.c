@@ -90,9 +90,10 @@ static int on_chunk(const sn_chunk *c, void *payload)
 	return sn_matcher_scan(f->m, c, on_hit, f->h);
 }
 
-/* Scan `text` with the rule set; chunk == 0 keeps the default chunk size. */
-static void scan(const sn_ruleset *rs, const char *text, size_t n, int slow, size_t chunk,
-		 hits *out)
+/* Scan `text` with rule `only` of the set (-1: all rules); chunk == 0 keeps
+ * the default chunk size. */
+static void scan_rule(const sn_ruleset *rs, long only, const char *text, size_t n, int slow,
+		      size_t chunk, hits *out)
 {
 	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
 	sn_text_options to = SN_TEXT_OPTIONS_INIT;
@@ -102,6 +103,7 @@ static void scan(const sn_ruleset *rs, const char *text, size_t n, int slow, siz
 	mo.key = &key;
 	mo.reveal = 1;
 	mo.slow_path = slow;
+	mo.only_rule = only;
 	sn_matcher_overlap(rs, &to.before, &to.after);
 	if (chunk)
 		to.chunk = chunk;
@@ -113,6 +115,12 @@ static void scan(const sn_ruleset *rs, const char *text, size_t n, int slow, siz
 	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, n, on_chunk, &f), 0);
 	sn_text_free(t);
 	sn_matcher_free(m);
+}
+
+static void scan(const sn_ruleset *rs, const char *text, size_t n, int slow, size_t chunk,
+		 hits *out)
+{
+	scan_rule(rs, -1, text, n, slow, chunk, out);
 }
 
 static void scan_s(const sn_ruleset *rs, const char *text, hits *out)
@@ -661,6 +669,259 @@ static void test_fast_equals_slow(void **state)
 	rmdir(dir);
 }
 
+/* --- literal anchors that walk back from the literal ---------------------- */
+
+/* Fast path against slow path for one rule alone, so that no other rule's
+ * finding can hide a difference in overlap resolution. */
+/* The fast path's findings of the last comparison. */
+static hits last_fast;
+
+static size_t compare_rule_paths(const sn_ruleset *rs, long only, const char *text, size_t n,
+				 size_t chunk, const char *what)
+{
+	static hits slow;
+	const hits *fast = &last_fast;
+	const size_t cap = sizeof slow.v / sizeof slow.v[0];
+	scan_rule(rs, only, text, n, 0, chunk, &last_fast);
+	scan_rule(rs, only, text, n, 1, chunk, &slow);
+	if (fast->n >= cap || slow.n >= cap)
+		fail_msg("%s: too many findings for the comparison", what);
+	if (fast->n != slow.n)
+		fail_msg("%s, %s, chunk %zu: fast path %zu findings, slow path %zu",
+			 rs->rules[only].id, what, chunk, fast->n, slow.n);
+	for (size_t i = 0; i < fast->n; i++) {
+		if (fast->v[i].offset != slow.v[i].offset || fast->v[i].len != slow.v[i].len ||
+		    fast->v[i].conf != slow.v[i].conf)
+			fail_msg("%s, %s, chunk %zu: finding %zu at %llu+%zu vs %llu+%zu",
+				 rs->rules[only].id, what, chunk, i,
+				 (unsigned long long)fast->v[i].offset, fast->v[i].len,
+				 (unsigned long long)slow.v[i].offset, slow.v[i].len);
+	}
+	return fast->n;
+}
+
+static long rule_index(const sn_ruleset *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		if (strcmp(rs->rules[i].id, id) == 0)
+			return (long)i;
+	}
+	fail_msg("rule %s not loaded", id);
+	return -1;
+}
+
+/* Every chunk size, including ones that put a border next to nearly every
+ * '@' of a short text (a text is cut into chunks only where more than the
+ * chunk's tail follows, so short texts get a filler tail). */
+static const size_t chunk_sizes[] = { 0, 16, 61, 256, 1024 };
+
+/* Returns the number of findings. */
+static size_t compare_all_chunks(const sn_ruleset *rs, long only, const char *text, size_t n,
+				 const char *what)
+{
+	size_t found = 0;
+	for (size_t k = 0; k < sizeof chunk_sizes / sizeof chunk_sizes[0]; k++)
+		found = compare_rule_paths(rs, only, text, n, chunk_sizes[k], what);
+	return found;
+}
+
+static const char *email_pieces[] = {
+	"jan", "jan.jansen", "x", "@", "@@", "\"", "\\", "\\\"", " ", ".", "..", "'", "-", "_",
+	"+", "#", "!", "~", "=", "?", "&", "/", "{", "|", ",", ";", ":", "\n", "\t", "<", ">",
+	"(", ")", "[", "]", "example.com", "example.nl.", "xn--80ak6aa92e.com", "[192.0.2.1]",
+	"2x.png", "4.17.21", "\"a b\"", "\"x@y\"", "\"john..doe\"", "\"q\\\"r\"", "\"\"",
+	"\xc3\xa9", "\xe6\x88\x91", "\xf0\x9d\x94\x98", "\xcc\x81", "\xe2\x80\x94",
+	"\xc2\xa0", "mailto:", "email: ", "?email=", "{\"email\": \"", "\", \"",
+	" jan@example.com ", ",x.y@example.nl;", "'jan@example.nl'", " p\xc3\xa9@example.nl ",
+	" \"a b\"@example.org ", " \"x@y\"@example.com,", "\"jan@example.com\"",
+};
+
+/* A run of `k` copies of `unit` at text + n; returns the new length. */
+static size_t put_run(char *text, size_t n, const char *unit, size_t k)
+{
+	size_t l = strlen(unit);
+	for (size_t i = 0; i < k; i++, n += l)
+		memcpy(text + n, unit, l);
+	return n;
+}
+
+static void test_email_walk_back(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	long em = rule_index(rs, "email");
+	const size_t np = sizeof email_pieces / sizeof email_pieces[0];
+	char *text = malloc(70000);
+	char what[64];
+	size_t n, found = 0, quoted = 0;
+	assert_non_null(text);
+	assert_int_equal(rs->rules[em].has_back, 1);
+
+	/* random e-mail-like text: quotes, escapes, '@' inside quotes, local
+	 * parts of every script, separators */
+	for (int round = 0; round < 40; round++) {
+		size_t target = 300 + next_rand() % 6000;
+		n = 0;
+		while (n + 64 < target) {
+			const char *p = email_pieces[next_rand() % np];
+			size_t l = strlen(p);
+			memcpy(text + n, p, l);
+			n += l;
+		}
+		snprintf(what, sizeof what, "random round %d", round);
+		found += compare_all_chunks(rs, em, text, n, what);
+		for (size_t i = 0; i < last_fast.n; i++)
+			quoted += last_fast.v[i].norm[0] == '"';
+		compare_paths(rs, text, n, round % 2 ? 61 : 0);
+	}
+	/* the random text must actually hold addresses, quoted ones too */
+	assert_true(found > 1000);
+	assert_true(quoted > 200);
+
+	/* '@' runs, alone and between quotes and local-part bytes */
+	static const char *storms[] = { "@", "\"@", "a@", "\"a@", "a\"@", "@\"", "a.@",
+					 "\"a b\"@x.nl ", "a@b.nl@", "\xc3\xa9@" };
+	for (size_t i = 0; i < sizeof storms / sizeof storms[0]; i++) {
+		n = 0;
+		while (n < 3000)
+			n = put_run(text, n, storms[i], 1);
+		snprintf(what, sizeof what, "storm '%s'", storms[i]);
+		compare_all_chunks(rs, em, text, n, what);
+	}
+
+	/* local parts of 1 to 300 local-part characters (one, two and four
+	 * bytes each): the walk back stops at the anchor's 256 bytes, in the
+	 * middle of a character too */
+	static const char *units[] = { "a", "\xc3\xa9", "\xf0\x9d\x94\x98", "a.", "'" };
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		for (size_t k = 1; k <= 300; k += (k < 70 ? 1 : 23)) {
+			n = put_run(text, 0, "x ", 1);
+			n = put_run(text, n, units[u], k);
+			n = put_run(text, n, "@example.com, \"", 1);
+			n = put_run(text, n, units[u], k);
+			n = put_run(text, n, "\"@example.com ", 1);
+			n = put_run(text, n, "zz ", 700);
+			snprintf(what, sizeof what, "%zu x '%s'", k, units[u]);
+			compare_all_chunks(rs, em, text, n, what);
+		}
+	}
+
+	/* quoted local parts with '@', spaces and escaped quotes, found in
+	 * JSON and CSV; and a quote far before the '@' */
+	static const char *lines[] = {
+		"{\"naam\": \"Jan\", \"email\": \"jan@example.com\"}\n",
+		"\"jan@example.com\",\"Jan\"\n",
+		"\"x@y\"@example.com \"a b\"@example.org \"q\\\"r\"@example.net\n",
+		"\"john..doe\"@example.org;just\"not\"right@example.com;\"\"@example.com\n",
+		"\" ........................................................ jan@example.com\n",
+		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"@example.com\n",
+	};
+	n = 0;
+	for (int rep = 0; rep < 40; rep++) {
+		const char *l = lines[next_rand() % (sizeof lines / sizeof lines[0])];
+		n = put_run(text, n, l, 1);
+	}
+	compare_all_chunks(rs, em, text, n, "quoted lines");
+
+	/* an address at every offset around small chunk borders; after an
+	 * apostrophe a match starts inside a run of local-part bytes, so a
+	 * border can fall between the start of that run and the match */
+	for (size_t off = 0; off < 80; off++) {
+		n = 0;
+		for (size_t i = 0; i < off; i++)
+			text[n++] = (i % 9 == 8) ? ' ' : 'w';
+		n = put_run(text, n, " jan.jansen@example.nl \"a@b\"@example.nl", 1);
+		n = put_run(text, n, " p\xc3\xa9@example.nl wwww'jan@example.nl 'jan@example.nl", 1);
+		n = put_run(text, n, "zz ", 700);
+		snprintf(what, sizeof what, "address at %zu", off);
+		compare_rule_paths(rs, em, text, n, 16, what);
+		compare_rule_paths(rs, em, text, n, 32, what);
+	}
+	free(text);
+	sn_ruleset_free(rs);
+}
+
+/* User rules with walk-back classes: one exempt byte (found with memchr),
+ * several (a byte table), none, and matches that start at the literal. */
+static void test_user_walk_back(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	snprintf(dir, sizeof dir, "/tmp/sn-test-engine-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/user.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("rules:\n"
+	      "  - id: test.tag\n"
+	      "    category: tag\n"
+	      "    pattern: '(?<![a-z<\\[])(?:[a-z]{1,8}|<[a-z @]{1,8}>|\\[[a-z @]{1,8}\\])@[0-9]{2,4}(?![0-9])'\n"
+	      "    anchor: {literal: '@', before: 10, back: '[a-z]', back_except: '[<\\[]'}\n"
+	      "    confidence: medium\n"
+	      "  - id: test.angle\n"
+	      "    category: angle\n"
+	      "    pattern: '(?<![a-z])(?:[a-z]{1,8}|<[a-z @]{1,8}>)%[0-9]{2}'\n"
+	      "    anchor: {literal: '%', before: 10, back: '[a-z]', back_except: '[<]'}\n"
+	      "    confidence: medium\n"
+	      "  - id: test.hash\n"
+	      "    category: hash\n"
+	      "    pattern: '(?<![a-z])[a-z]{1,6}#[0-9]{2}(?![0-9])'\n"
+	      "    anchor: {literal: '#', before: 6, back: '[a-z]'}\n"
+	      "    confidence: medium\n"
+	      "  - id: test.at\n"
+	      "    category: at\n"
+	      "    pattern: '(?<![a-z@])@[a-z]{1,8}(?![a-z])'\n"
+	      "    anchor: {literal: '@', before: 0, back: '[a-z]'}\n"
+	      "    confidence: medium\n"
+	      "  - id: test.wrong\n"
+	      "    category: wrong\n"
+	      "    pattern: '(?<![a-z0-9])[a-z0-9]{1,6}!'\n"
+	      "    anchor: {literal: '!', before: 6, back: '[a-z]'}\n"
+	      "    confidence: medium\n",
+	      f);
+	fclose(f);
+	const char *dirs[1] = { dir };
+	sn_ruleset *rs = NULL;
+	assert_int_equal(sn_ruleset_load(&rs, dirs, 1, SN_SOURCE_DIR "/rules/data", quiet_diag,
+					 NULL),
+			 0);
+	static const char *pieces2[] = { "abc", "x", "<ab c>", "<a@b>", "<a%b>", "[ab]",
+					 "[a @]", "@", "%", "#", "12", "345", "<", ">", "[", "]",
+					 " ", "a", "9", "@@", "##", "\n", "\xc3\xa9", "abcdefghij",
+					 "<abcdefghij>", "!" };
+	const size_t np = sizeof pieces2 / sizeof pieces2[0];
+	char *text = malloc(20000);
+	char what[64];
+	assert_non_null(text);
+	const char *ids[] = { "test.tag", "test.angle", "test.hash", "test.at" };
+	for (int round = 0; round < 30; round++) {
+		size_t n = 0, target = 200 + next_rand() % 8000;
+		while (n + 16 < target) {
+			const char *p = pieces2[next_rand() % np];
+			size_t l = strlen(p);
+			memcpy(text + n, p, l);
+			n += l;
+		}
+		snprintf(what, sizeof what, "random round %d", round);
+		for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+			compare_all_chunks(rs, rule_index(rs, ids[i]), text, n, what);
+	}
+	/* a wrong declaration (digits are in the matches, not in `back`) is
+	 * followed: the fast path then misses what the slow path finds, which
+	 * is how `speurneus rules test` exposes it */
+	static hits fast, slow;
+	long wrong = rule_index(rs, "test.wrong");
+	scan_rule(rs, wrong, " ab1c! abc! ", 12, 0, 0, &fast);
+	scan_rule(rs, wrong, " ab1c! abc! ", 12, 1, 0, &slow);
+	assert_int_equal(slow.n, 2);
+	assert_int_equal(fast.n, 1);
+	assert_int_equal(fast.v[0].offset, 7);
+	free(text);
+	sn_ruleset_free(rs);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +934,8 @@ int main(void)
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_chunk_borders),
 		cmocka_unit_test(test_fast_equals_slow),
+		cmocka_unit_test(test_email_walk_back),
+		cmocka_unit_test(test_user_walk_back),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -392,6 +392,34 @@ static const bad_case bad_cases[] = {
 	  "- id: a\n  category: a\n  pattern: a@\n  max_length: 8\n"
 	  "  anchor: {literal: '@', before: 8}\n",
 	  5, 11, "'anchor.before' plus the literal's length exceeds max_length" },
+	{ "anchor back not a class",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: 'a-z'}\n", 4, 32,
+	  "anchor.back must be one bracket class" },
+	{ "anchor back two classes",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: '[a][b]'}\n", 4,
+	  32, "anchor.back must be one bracket class" },
+	{ "anchor back quantified",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: '[a]+'}\n", 4,
+	  32, "anchor.back must be one bracket class" },
+	{ "anchor back unclosed",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: '[a'}\n", 4, 32,
+	  "anchor.back must be one bracket class" },
+	{ "anchor back does not compile",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: '[z-a]'}\n", 4,
+	  32, "anchor.back does not compile: " },
+	{ "anchor back_except not a class",
+	  "- id: a\n  category: a\n  pattern: a@\n"
+	  "  anchor: {literal: '@', back: '[a]', back_except: '\"'}\n",
+	  4, 52, "anchor.back_except must be one bracket class" },
+	{ "anchor back_except alone",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back_except: '[\"]'}\n",
+	  4, 11, "'anchor.back_except' needs 'anchor.back'" },
+	{ "anchor back not a string",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: [a]}\n", 4, 32,
+	  "'anchor.back' must be a string" },
+	{ "anchor back twice",
+	  "- id: a\n  category: a\n  pattern: a@\n  anchor: {literal: '@', back: '[a]', back: '[b]'}\n",
+	  4, 39, "duplicate key 'back'" },
 	{ "caseless literal",
 	  "- id: a\n  category: a\n  pattern: aXb\n  caseless: true\n  anchor: {literal: X}\n",
 	  1, 3, "anchor literal with letters in a caseless rule" },
@@ -776,6 +804,56 @@ static void test_anchor_user_rules(void **state)
 	sn_ruleset_free(rs);
 }
 
+/* Declared walk-back classes of a literal anchor. */
+static void test_anchor_back(void **state)
+{
+	(void)state;
+	sn_ruleset *rs;
+	diags d;
+	int rc = load_text(
+		"- id: tag\n"
+		"  category: t\n"
+		"  pattern: '(?<![a-z<])(?:[a-z]{1,8}|<[a-z @]{1,8}>)@[0-9]{2}'\n"
+		"  anchor: {literal: '@', before: 10, back: '[a-z]', back_except: '[<]'}\n"
+		"- id: two\n"
+		"  category: t\n"
+		"  pattern: '[a-z]{1,4}#[0-9]'\n"
+		"  caseless: true\n"
+		"  anchor: {literal: '#', back: '[a-z]', back_except: '[<(]'}\n"
+		"- {id: plain, category: t, pattern: 'x@', anchor: {literal: '@'}}\n",
+		&rs, &d);
+	print_diags(&d);
+	assert_int_equal(rc, 0);
+	const sn_rule *r = rule_by_id(rs, "tag");
+	char set[128];
+	assert_int_equal(r->anchor, SN_ANCHOR_LITERAL);
+	assert_int_equal(r->has_back, 1);
+	assert_string_equal(r->anchor_back, "[a-z]");
+	assert_string_equal(r->anchor_back_except, "[<]");
+	/* ASCII bytes as the class says; every byte >= 0x80 is in it */
+	for (int b = 0; b < 256; b++)
+		assert_int_equal(r->back[b], b >= 0x80 || (b >= 'a' && b <= 'z'));
+	/* exempt bytes are ASCII only */
+	assert_true(set_equals(r->back_except, "<"));
+	assert_int_equal(r->back_nexcept, 1);
+	assert_int_equal(r->back_except_byte, '<');
+	assert_string_equal(r->anchor_desc, "literal '@' (\u2264" "10 bytes in, walks back)");
+
+	/* compiled with the rule's options: caseless adds the upper case */
+	r = rule_by_id(rs, "two");
+	snprintf(set, sizeof set, "%s%s", lower, upper);
+	for (int b = 0; b < 128; b++)
+		assert_int_equal(r->back[b], strchr(set, b) != NULL && b != 0);
+	assert_true(set_equals(r->back_except, "<("));
+	assert_int_equal(r->back_nexcept, 2);
+
+	r = rule_by_id(rs, "plain");
+	assert_int_equal(r->has_back, 0);
+	assert_null(r->anchor_back);
+	assert_string_equal(r->anchor_desc, "literal '@' (\u2264" "255 bytes in)");
+	sn_ruleset_free(rs);
+}
+
 static sn_ruleset *load_shipped(void)
 {
 	const char *dirs[1] = { SHIPPED_DIR };
@@ -827,6 +905,13 @@ static void test_anchor_shipped(void **state)
 	assert_true(set_equals(r->boundary, set));
 	/* an apostrophe may precede an address: 'jan@example.com' */
 	assert_int_equal(r->boundary['\''], 0);
+	/* before its '@' an unquoted address holds local-part bytes only; a
+	 * quoted one starts with '"' */
+	assert_int_equal(r->has_back, 1);
+	snprintf(set, sizeof set, "%s!#$%%'*+^_~.-", alnum);
+	for (int b = 0; b < 256; b++)
+		assert_int_equal(r->back[b], b >= 0x80 || (b && strchr(set, b) != NULL));
+	assert_true(set_equals(r->back_except, "\""));
 
 	r = rule_by_id(rs, "nl.postcode");
 	assert_non_null(r);
@@ -936,6 +1021,16 @@ static size_t run_path(const sn_rule *r, const char *t, size_t n, int fast, span
 								 strlen(r->anchor_literal));
 					if (!lit || (size_t)(lit - t) - p > r->anchor_before)
 						continue;
+					/* declared: the bytes up to the literal are in the
+					 * back class unless the match starts with an
+					 * exempt byte */
+					size_t q = p;
+					if (r->has_back && !r->back_except[b]) {
+						while (q < (size_t)(lit - t) && r->back[(uint8_t)t[q]])
+							q++;
+						if (q < (size_t)(lit - t))
+							continue;
+					}
 				}
 				if (r->has_boundary && p > 0 && r->boundary[(uint8_t)t[p - 1]])
 					continue;
@@ -1073,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_duplicates_across_dirs),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_anchor_user_rules),
+		cmocka_unit_test(test_anchor_back),
 		cmocka_unit_test(test_anchor_shipped),
 		cmocka_unit_test(test_shipped_set),
 		cmocka_unit_test(test_shipped_patterns),
