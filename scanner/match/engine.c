@@ -34,6 +34,7 @@
 #define SN_TABLE_BATCH (256u * 1024) /* table text matched per batch */
 #define SN_TABLE_ROWS 4096           /* rows per batch */
 #define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
+#define SN_LEAD 4                    /* leading bytes checked by table before PCRE2 */
 #define COL_NAMED 1    /* col_hit: the header names the column */
 #define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
 
@@ -57,13 +58,17 @@ struct sn_matcher {
 	uint64_t boundary_mask[256];
 	unsigned first_rules[64];
 	unsigned nfirst;
-	/* Bytes with the same first/boundary columns share a class; pair[prev
-	 * class][class] says whether any rule may start there at all, so the
-	 * byte loop costs one small table look-up per byte. Row nclass is "no
-	 * previous byte". */
-	uint8_t byte_class[256];
-	unsigned nclass;
-	uint8_t *pair;
+	/* lead[i][b]: the rules (bits as in first_mask) whose i-th byte may be
+	 * b -- the first byte table and the declared prefix classes; a rule
+	 * without a class at i accepts any byte there */
+	uint64_t lead[SN_LEAD][256];
+	/* Every rule's match has, at some offset i <= trigger_reach from its
+	 * start, a byte of a narrow class (a digit for every shipped rule):
+	 * trigger[] is the union of those classes, so the pass visits only the
+	 * few positions just before a trigger byte and skips the rest of the
+	 * text with one table look-up per byte. */
+	uint8_t trigger[256];
+	unsigned trigger_reach;
 	/* per unit */
 	const sn_location *loc;
 	uint64_t *frontier;      /* per rule, absolute decoded offset */
@@ -127,7 +132,6 @@ void sn_matcher_free(sn_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit);
 	free(m->use_jit);
-	free(m->pair);
 	free(m->frontier);
 	free(m->c);
 	sn_buf_free(&m->norms);
@@ -143,33 +147,58 @@ static int rule_enabled(const sn_matcher *m, size_t i)
 	return m->o.only_rule < 0 || (size_t)m->o.only_rule == i;
 }
 
-static int build_pairs(sn_matcher *m)
+/* ASCII letters and spaces are the common bytes of text: a class with
+ * fewer of them (then fewer bytes) makes a better trigger.  Prefix classes
+ * hold every byte >= 0x80 (parts of characters), which are rare in most
+ * text and count little. */
+static unsigned class_cost(const uint8_t cls[256])
 {
-	uint64_t fcol[256], bcol[256];
-	unsigned n = 0;
+	unsigned common = 0, size = 0;
 	for (int b = 0; b < 256; b++) {
-		unsigned k;
-		for (k = 0; k < n; k++) {
-			if (fcol[k] == m->first_mask[b] && bcol[k] == m->boundary_mask[b])
-				break;
-		}
-		if (k == n) {
-			fcol[n] = m->first_mask[b];
-			bcol[n] = m->boundary_mask[b];
-			n++;
-		}
-		m->byte_class[b] = (uint8_t)k;
+		if (!cls[b])
+			continue;
+		size += b < 0x80;
+		common += (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == ' ';
 	}
-	m->nclass = n;
-	m->pair = calloc((size_t)(n + 1) * n, 1);
-	if (!m->pair)
-		return SN_ENOMEM;
-	for (unsigned prev = 0; prev <= n; prev++) {
-		uint64_t blocked = prev < n ? bcol[prev] : 0;
-		for (unsigned cur = 0; cur < n; cur++)
-			m->pair[prev * n + cur] = (fcol[cur] & ~blocked) != 0;
+	return common * 256 + size;
+}
+
+static void build_lead(sn_matcher *m)
+{
+	for (unsigned i = 0; i < SN_LEAD; i++) {
+		for (int b = 0; b < 256; b++)
+			m->lead[i][b] = i == 0 ? m->first_mask[b] : ~0ull;
 	}
-	return 0;
+	for (unsigned bit = 0; bit < m->nfirst; bit++) {
+		const sn_rule *r = &m->rs->rules[m->first_rules[bit]];
+		uint8_t first[256];
+		for (int b = 0; b < 256; b++)
+			first[b] = (uint8_t)((m->first_mask[b] >> bit) & 1);
+		for (size_t i = 0; i < r->nprefix && i < SN_LEAD; i++) {
+			for (int b = 0; b < 256; b++) {
+				if (!r->prefix[i][b])
+					m->lead[i][b] &= ~(1ull << bit);
+				if (i == 0 && !r->prefix[0][b])
+					first[b] = 0;
+			}
+		}
+		/* the rule's trigger: its cheapest class among the first byte
+		 * and the declared prefix */
+		const uint8_t *best = first;
+		unsigned at = 0, cost = class_cost(first);
+		for (size_t i = 1; i < r->nprefix && i < SN_LEAD; i++) {
+			unsigned k = class_cost(r->prefix[i]);
+			if (k < cost) {
+				cost = k;
+				best = r->prefix[i];
+				at = (unsigned)i;
+			}
+		}
+		for (int b = 0; b < 256; b++)
+			m->trigger[b] |= best[b];
+		if (at > m->trigger_reach)
+			m->trigger_reach = at;
+	}
 }
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
@@ -212,8 +241,7 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 			}
 		}
 	}
-	if (build_pairs(m) < 0)
-		goto fail;
+	build_lead(m);
 	m->md = pcre2_match_data_create(maxcap + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -431,6 +459,39 @@ static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t 
 	return 1;
 }
 
+/* The first-byte rules that may start at p, tried in rule order. */
+static void first_rules_at(sn_matcher *m, const sn_chunk *c, size_t p, size_t *pos,
+			   uint64_t *live)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	uint64_t hits = m->lead[0][d[p]] & *live;
+	if (!hits)
+		return;
+	int whole = p + SN_LEAD <= c->len; /* else prefix_ok judges the tail */
+	if (whole)
+		for (unsigned i = 1; i < SN_LEAD; i++)
+			hits &= m->lead[i][d[p + i]];
+	if (p > 0)
+		hits &= ~m->boundary_mask[d[p - 1]];
+	while (hits) {
+		unsigned b = (unsigned)__builtin_ctzll(hits);
+		hits &= hits - 1;
+		const sn_rule *r = &m->rs->rules[m->first_rules[b]];
+		if (p < pos[b] || ((!whole || r->nprefix > SN_LEAD) && !prefix_ok(r, c, p)))
+			continue;
+		try_at(m, m->first_rules[b], c, p, &pos[b]);
+		if (pos[b] >= c->emit_to)
+			*live &= ~(1ull << b);
+	}
+}
+
+/*
+ * Candidate starts of the first-byte rules, in increasing order.  A match
+ * starting at p has a trigger byte at p + i for some i <= trigger_reach (when
+ * that is inside the chunk), so only the positions up to trigger_reach
+ * before each trigger byte are looked at, and the last trigger_reach
+ * positions of the chunk, whose trigger could lie past its end.
+ */
 static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 {
 	size_t pos[64];
@@ -444,30 +505,35 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 			lo = pos[b];
 	}
 	const uint8_t *d = (const uint8_t *)c->data;
-	const uint8_t *cls = m->byte_class, *pair = m->pair;
-	const unsigned nc = m->nclass;
-	unsigned prev = lo > 0 ? cls[d[lo - 1]] : nc;
-	for (size_t p = lo; p < c->emit_to && live; p++) {
-		unsigned cur = cls[d[p]];
-		unsigned any = pair[prev * nc + cur];
-		prev = cur;
-		if (!any)
-			continue;
-		uint64_t hits = m->first_mask[d[p]] & live;
-		if (!hits)
-			continue;
-		if (p > 0)
-			hits &= ~m->boundary_mask[d[p - 1]];
-		while (hits) {
-			unsigned b = (unsigned)__builtin_ctzll(hits);
-			hits &= hits - 1;
-			if (p < pos[b] || !prefix_ok(&m->rs->rules[m->first_rules[b]], c, p))
-				continue;
-			try_at(m, m->first_rules[b], c, p, &pos[b]);
-			if (pos[b] >= c->emit_to)
-				live &= ~(1ull << b);
-		}
+	const uint8_t *trig = m->trigger;
+	const size_t reach = m->trigger_reach, end = c->emit_to;
+	size_t tail = c->len > reach ? c->len - reach : 0;
+	if (tail > end)
+		tail = end;
+	size_t next = lo; /* positions below were looked at */
+	size_t qend = end + reach < c->len ? end + reach : c->len;
+	for (size_t q = lo; next < tail && live; q++) {
+		/* the skip: eight look-ups per step, most text has no trigger */
+		while (q + 8 <= qend && !(trig[d[q]] | trig[d[q + 1]] | trig[d[q + 2]] |
+					  trig[d[q + 3]] | trig[d[q + 4]] | trig[d[q + 5]] |
+					  trig[d[q + 6]] | trig[d[q + 7]]))
+			q += 8;
+		while (q < qend && !trig[d[q]])
+			q++;
+		if (q >= qend)
+			break;
+		size_t from = q > reach ? q - reach : 0, to = q + 1;
+		if (from < next)
+			from = next;
+		if (to > tail)
+			to = tail;
+		for (size_t p = from; p < to && live; p++)
+			first_rules_at(m, c, p, pos, &live);
+		if (to > next)
+			next = to;
 	}
+	for (size_t p = next > tail ? next : tail; p < end && live; p++)
+		first_rules_at(m, c, p, pos, &live);
 	for (unsigned b = 0; b < m->nfirst; b++) {
 		size_t ri = m->first_rules[b];
 		size_t p = pos[b] < c->emit_to ? c->emit_to : pos[b];
