@@ -20,6 +20,7 @@
  *    chunk would have to claim an end of unit that was never seen.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,29 @@ static size_t choose_cut(const stream *s)
 	return cut;
 }
 
+/* Newlines in p[0..n): eight bytes per step (a zero-byte test on the word
+ * xor'ed with newlines, exact: no carries between bytes).  Text has a
+ * newline every few dozen bytes, so one memchr call per line cost more than
+ * the bytes themselves. */
+static uint64_t count_newlines(const char *p, size_t n)
+{
+	const uint64_t ones7 = 0x7F7F7F7F7F7F7F7Full, nls = 0x0A0A0A0A0A0A0A0Aull;
+	uint64_t count = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		w ^= nls;
+		/* 0x80 in each byte that was a newline; then the sum of the
+		 * bytes (one multiply: no popcount instruction needed) */
+		uint64_t t = ~(((w & ones7) + ones7) | w | ones7) >> 7;
+		count += (t * 0x0101010101010101ull) >> 56;
+	}
+	for (; i < n; i++)
+		count += p[i] == '\n';
+	return count;
+}
+
 /* Drop the text before the next chunk's context, counting its lines and
  * columns on the way out. */
 static void shift(stream *s, size_t cut)
@@ -234,19 +258,13 @@ static void shift(stream *s, size_t cut)
 	char *tb = s->t->tb;
 	size_t before = s->t->o.before;
 	size_t ns = cut > before ? cut - before : 0;
-	const char *p = tb, *end, *last_nl = NULL;
+	const char *p = tb, *end, *last_nl;
 
 	while (ns > 0 && is_cont(tb[ns]))
 		ns--;
 	end = tb + ns;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break;
-		s->base_line++;
-		last_nl = nl;
-		p = nl + 1;
-	}
+	s->base_line += count_newlines(tb, ns);
+	last_nl = ns ? memrchr(tb, '\n', ns) : NULL;
 	if (last_nl) {
 		s->base_col = 0;
 		p = last_nl + 1;
