@@ -908,9 +908,23 @@ static int starts_with_ci(const char *p, size_t n, const char *word)
 	return 1;
 }
 
+/* A pg_dump data block starts with "COPY name (columns) FROM stdin;": a line
+ * that merely starts with the word ("Copy of this licence ...") is no SQL. */
+static int copy_line(const char *l, size_t n)
+{
+	static const char from[] = " FROM STDIN"; /* upper case: starts_with_ci */
+	if (!starts_with_ci(l, n, "COPY "))
+		return 0;
+	for (size_t i = 5; i + sizeof from - 1 <= n; i++) {
+		if (starts_with_ci(l + i, n - i, from))
+			return 1;
+	}
+	return 0;
+}
+
 static int sql_detect(const char *d, size_t n)
 {
-	static const char *const marks[] = { "INSERT INTO", "COPY ", "CREATE TABLE" };
+	static const char *const marks[] = { "INSERT INTO", "CREATE TABLE" };
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && d[i - 1] != '\n')
 			continue;
@@ -918,6 +932,9 @@ static int sql_detect(const char *d, size_t n)
 			if (starts_with_ci(d + i, n - i, marks[k]))
 				return 1;
 		}
+		const char *nl = memchr(d + i, '\n', n - i);
+		if (copy_line(d + i, nl ? (size_t)(nl - (d + i)) : n - i))
+			return 1;
 	}
 	return 0;
 }
@@ -975,7 +992,7 @@ static void sql_line(sn_matcher *m, const sn_chunk *c, size_t ls, uint64_t line)
 		}
 		return;
 	}
-	if (starts_with_ci(l, n, "COPY ")) {
+	if (copy_line(l, n)) {
 		sql_columns(&m->copy, l, n, 5, '\t');
 		m->copy_active = 1;
 		m->copy_line = line;

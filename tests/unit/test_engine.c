@@ -472,6 +472,16 @@ static void test_sql_dump(void **state)
 		assert_string_equal(H.v[i].field, "bsn");
 		assert_int_equal(H.v[i].conf, SN_CONF_HIGH);
 	}
+
+	/* prose with a line that starts with the word "copy" is no dump: its
+	 * words in brackets never name the next line's values */
+	scan_s(rs,
+	       "Copy (bsn, naam) of this notice to every recipient.\n"
+	       "111222333\tJan\n",
+	       &H);
+	assert_int_equal(count_cat(&H, "bsn"), 1);
+	assert_string_equal(H.v[0].field, "");
+	assert_int_equal(H.v[0].row, -1);
 	sn_ruleset_free(rs);
 }
 
