@@ -61,9 +61,14 @@ typedef struct held {
 #define SINK_BATCH_BYTES (64 * 1024)
 #define SINK_BATCH_CATS 16
 
+/* A thread's sink state, made on its first finding: the NDJSON batch, or for
+ * the other formats a record buffer kept from one finding to the next, and
+ * the cache of the last location and key_id it serialized. */
 typedef struct batch {
 	struct batch *next;
 	sn_buf buf;
+	sn_buf rec;
+	sn_sink_cache cache;
 	struct {
 		char *name; /* owned copy: findings only lend their strings */
 		uint64_t n[4];
@@ -138,9 +143,12 @@ int sn_sink_open(sn_sink **out, const sn_sink_options *o)
 		free(s);
 		return sn_error_set(SN_ENOMEM, "cannot create the output lock");
 	}
+	if (pthread_key_create(&s->batch_key, NULL) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		return sn_error_set(SN_ENOMEM, "cannot create the sink's thread key");
+	}
 	s->batching = o->format == SN_FMT_NDJSON && !o->sort_path;
-	if (s->batching && pthread_key_create(&s->batch_key, NULL) != 0)
-		s->batching = 0;
 	if (!o->path) {
 		s->f = o->stream ? o->stream : stdout;
 		goto done;
@@ -206,8 +214,7 @@ done:
 			unlink(s->tmp);
 		free(s->tmp);
 		free(s->path);
-		if (s->batching)
-			pthread_key_delete(s->batch_key);
+		pthread_key_delete(s->batch_key);
 		pthread_mutex_destroy(&s->mu);
 		free(s);
 		return rc;
@@ -247,6 +254,10 @@ static int open_document(sn_sink *s)
 	return put_raw(s, "{\"version\":1,\"records\":[\n", 25);
 }
 
+/* Written between the records of the JSON document. */
+#define JSON_SEP ",\n"
+#define JSON_SEP_LEN 2
+
 /* Write one formatted record with the separator its format needs.  Called
  * with the mutex held. */
 static int emit(sn_sink *s, const char *p, size_t n)
@@ -269,6 +280,26 @@ static int emit(sn_sink *s, const char *p, size_t n)
 		break;
 	case SN_FMT_TEXT: rc = put_raw(s, p, n); break;
 	}
+	return rc;
+}
+
+/* Whether findings are formatted after their JSON_SEP: document records
+ * written as they come (--sort path writes them through emit()). */
+static int sep_first(const sn_sink *s)
+{
+	return s->o.format == SN_FMT_JSON && !s->o.sort_path;
+}
+
+/* emit() for a JSON-document record formatted after a JSON_SEP, so that
+ * separator and record go out in one write.  Called with the mutex held. */
+static int emit_after_sep(sn_sink *s, const char *p, size_t n)
+{
+	int rc = open_document(s);
+
+	if (rc == 0)
+		rc = s->nrecords ? put_raw(s, p, n)
+				 : put_raw(s, p + JSON_SEP_LEN, n - JSON_SEP_LEN);
+	s->nrecords++;
 	return rc;
 }
 
@@ -505,6 +536,9 @@ static batch *my_batch(sn_sink *s)
 	if (!b)
 		return NULL;
 	sn_buf_init(&b->buf, SINK_BATCH_BYTES + SINK_RECORD_MAX);
+	/* the ceiling is the record's own, after its separator */
+	sn_buf_init(&b->rec, SINK_RECORD_MAX + (sep_first(s) ? JSON_SEP_LEN : 0));
+	sn_sink_cache_init(&b->cache, SINK_RECORD_MAX);
 	if (pthread_setspecific(s->batch_key, b) != 0) {
 		free(b);
 		return NULL;
@@ -569,7 +603,7 @@ static int batch_finding(sn_sink *s, const sn_finding *f, const char *key_id)
 		return rc;
 	}
 	size_t mark = b->buf.len;
-	sn_sink_json_finding(&b->buf, f, key_id);
+	sn_sink_json_finding(&b->buf, &b->cache, f, key_id);
 	sn_buf_putc(&b->buf, '\n');
 	if (b->buf.failed) {
 		/* one record over the ceiling: drop it and count the failure */
@@ -616,6 +650,8 @@ static void free_batches(sn_sink *s)
 		for (size_t i = 0; i < b->ncat; i++)
 			free(b->cat[i].name);
 		sn_buf_free(&b->buf);
+		sn_buf_free(&b->rec);
+		sn_sink_cache_free(&b->cache);
 		free(b);
 		b = next;
 	}
@@ -635,8 +671,9 @@ static int flush_batches_locked(sn_sink *s)
 
 int sn_sink_finding(sn_sink *s, const sn_finding *f)
 {
-	sn_buf b;
-	int rc = 0;
+	batch *t;
+	sn_buf *b;
+	int sep, rc = 0;
 
 	if (!s || !f)
 		return sn_error_set(SN_EINVAL, "sn_sink_finding: no sink or finding");
@@ -645,15 +682,29 @@ int sn_sink_finding(sn_sink *s, const sn_finding *f)
 	const char *key_id = s->key_id;
 	if (s->batching)
 		return batch_finding(s, f, key_id);
-	sn_buf_init(&b, SINK_RECORD_MAX);
-	sn_buf_reserve(&b, 1024);
+	/* The record is formatted in the thread's own buffer, with its cache. */
+	t = my_batch(s);
+	if (!t) {
+		/* a record that cannot be formatted is a hole in the report */
+		pthread_mutex_lock(&s->mu);
+		io_fail(s, ENOMEM);
+		pthread_mutex_unlock(&s->mu);
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	}
+	b = &t->rec;
+	sn_buf_reset(b);
+	/* A document record carries its separator, which is dropped again
+	 * when it turns out to be the first record. */
+	sep = sep_first(s);
+	if (sep)
+		sn_buf_put(b, JSON_SEP, JSON_SEP_LEN);
 	if (s->o.format == SN_FMT_TEXT)
-		sn_sink_text_finding(&b, f, s->o.color);
+		sn_sink_text_finding(b, &t->cache, f, s->o.color);
 	else
-		sn_sink_json_finding(&b, f, key_id);
-	rc = check_buf(s, &b);
+		sn_sink_json_finding(b, &t->cache, f, key_id);
+	rc = check_buf(s, b);
 	if (rc < 0)
-		goto done;
+		return rc;
 
 	pthread_mutex_lock(&s->mu);
 	unsigned conf = (unsigned)f->confidence < 4 ? (unsigned)f->confidence : 0;
@@ -667,12 +718,12 @@ int sn_sink_finding(sn_sink *s, const sn_finding *f)
 	else if (s->write_failed)
 		rc = io_fail(s, 0);
 	else if (s->o.sort_path)
-		rc = hold(s, f->loc, 0, f->offset, f->line, f->column, f->rule_id, &b);
+		rc = hold(s, f->loc, 0, f->offset, f->line, f->column, f->rule_id, b);
+	else if (sep)
+		rc = emit_after_sep(s, b->p, b->len);
 	else
-		rc = emit(s, b.p, b.len);
+		rc = emit(s, b->p, b->len);
 	pthread_mutex_unlock(&s->mu);
-done:
-	sn_buf_free(&b);
 	return rc;
 }
 
@@ -925,8 +976,7 @@ int sn_sink_close(sn_sink *s, int commit)
 	free(s->tmp);
 	free(s->path);
 	free_batches(s);
-	if (s->batching)
-		pthread_key_delete(s->batch_key);
+	pthread_key_delete(s->batch_key);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return rc;

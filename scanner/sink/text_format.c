@@ -96,22 +96,33 @@ static const char *conf_color(sn_confidence c)
 	}
 }
 
-void sn_sink_text_finding(sn_buf *b, const sn_finding *f, int color)
+/* The location comes from the thread's cache: a run of findings in one file
+ * shares it. */
+void sn_sink_text_finding(sn_buf *b, sn_sink_cache *c, const sn_finding *f, int color)
 {
-	text_location(b, f->loc);
-	sn_buf_printf(b, ":%" PRIu64 ":%" PRIu64 "  ", f->line, f->column);
+	const sn_buf *loc = sn_sink_cache_loc(c, f->loc, text_location);
+
+	if (!loc)
+		text_location(b, f->loc);
+	else if (loc->len)
+		sn_buf_put(b, loc->p, loc->len);
+	sn_buf_putc(b, ':');
+	sn_sink_put_u64(b, f->line);
+	sn_buf_putc(b, ':');
+	sn_sink_put_u64(b, f->column);
+	sn_buf_put(b, "  ", 2);
 	if (color)
 		sn_buf_puts(b, C_BOLD);
 	text_str(b, f->category);
 	if (color)
 		sn_buf_puts(b, C_RESET);
-	sn_buf_puts(b, "  ");
+	sn_buf_put(b, "  ", 2);
 	if (color)
 		sn_buf_puts(b, conf_color(f->confidence));
 	sn_buf_puts(b, sn_confidence_name(f->confidence));
 	if (color)
 		sn_buf_puts(b, C_RESET);
-	sn_buf_puts(b, "  ");
+	sn_buf_put(b, "  ", 2);
 	text_str(b, f->masked);
 	if (f->raw) {
 		sn_buf_puts(b, "  raw=");

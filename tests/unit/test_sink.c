@@ -435,6 +435,58 @@ static void test_json_string(void **state)
 			fail_msg("case %zu: got %s (lossy %d)", i, b.p, lossy);
 		assert_true(json_valid(b.p, b.len));
 		sn_buf_free(&b);
+
+		/* A ceiling below the worst case of the escaped length (six bytes
+		 * per byte) but not below the real length gives the same text;
+		 * one byte less fails the buffer. */
+		size_t want = strlen(cases[i].out);
+		sn_buf_init(&b, want);
+		lossy = sn_json_string(&b, cases[i].in, cases[i].n);
+		assert_false(b.failed);
+		assert_int_equal(lossy, cases[i].lossy);
+		assert_int_equal(b.len, want);
+		assert_memory_equal(b.p, cases[i].out, want);
+		sn_buf_free(&b);
+		sn_buf_init(&b, want - 1);
+		sn_json_string(&b, cases[i].in, cases[i].n);
+		assert_true(b.failed);
+		sn_buf_free(&b);
+	}
+}
+
+/* The escaper writes into reserved room when the worst case fits and
+ * appends piece by piece near a ceiling: both give the same bytes, for
+ * strings mixing every kind of byte at every position. */
+static void test_json_string_paths_agree(void **state)
+{
+	(void)state;
+	static const unsigned char pool[] = {
+		'a',  'Z',  '0',  ' ',	'~',  '/',  '"',  '\\', '\b', '\n', '\t', 0x00, 0x01,
+		0x1f, 0x7f, 0x80, 0xbf, 0xc2, 0x9b, 0xc3, 0xa9, 0xe2, 0x80, 0xa8, 0xa9, 0x82,
+		0xac, 0xed, 0xa0, 0xf0, 0x9f, 0x98, 0xf4, 0x90, 0xff, 0xfe, 0xc0, 0xaf};
+	unsigned seed = 12345;
+
+	for (int iter = 0; iter < 5000; iter++) {
+		unsigned char in[64];
+		seed = seed * 1103515245u + 12345u;
+		size_t n = (seed >> 16) % sizeof in;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = pool[(seed >> 16) % sizeof pool];
+		}
+		sn_buf wide, tight;
+		sn_buf_init(&wide, 4096);
+		int lw = sn_json_string(&wide, (const char *)in, n);
+		assert_false(wide.failed);
+		assert_true(json_valid(wide.p, wide.len));
+		sn_buf_init(&tight, wide.len);
+		int lt = sn_json_string(&tight, (const char *)in, n);
+		assert_false(tight.failed);
+		assert_int_equal(lw, lt);
+		assert_int_equal(wide.len, tight.len);
+		assert_memory_equal(wide.p, tight.p, wide.len);
+		sn_buf_free(&wide);
+		sn_buf_free(&tight);
 	}
 }
 
@@ -726,6 +778,227 @@ static void test_non_utf8_and_controls_json(void **state)
 	assert_field(fl, n, "duration_s", "0.000");
 	assert_field(fl, n, "throughput_mb_s", "0.0");
 	cap_free(&c);
+}
+
+/*
+ * A thread keeps the last location it serialized.  The scanner reuses one
+ * sn_location, and one path buffer, for the next file at the same address:
+ * every record must still name its own path and member chain, in every
+ * format.
+ */
+static void test_location_reuse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path; /* NULL: loc.path = NULL */
+		int no_loc;	  /* the finding has no location at all */
+		int no_array;	  /* loc.member = NULL */
+		size_t nm;
+		const char *m0, *m1;
+		const char *json; /* the location members as written */
+		const char *text;
+	} steps[] = {
+		{"a/one.csv", 0, 1, 0, NULL, NULL, "\"path\":\"a/one.csv\"", "a/one.csv"},
+		{"a/one.csv", 0, 1, 0, NULL, NULL, "\"path\":\"a/one.csv\"", "a/one.csv"},
+		{"b/two.csv", 0, 1, 0, NULL, NULL, "\"path\":\"b/two.csv\"", "b/two.csv"},
+		{"b/two.csv", 0, 0, 2, "x.zip", "in.csv",
+		 "\"path\":\"b/two.csv\",\"member\":[\"x.zip\",\"in.csv\"]",
+		 "b/two.csv//x.zip//in.csv"},
+		{"b/two.csv", 0, 0, 2, "y.zip", "in.csv",
+		 "\"path\":\"b/two.csv\",\"member\":[\"y.zip\",\"in.csv\"]",
+		 "b/two.csv//y.zip//in.csv"},
+		{"b/two.csv", 0, 0, 1, "y.zip", NULL,
+		 "\"path\":\"b/two.csv\",\"member\":[\"y.zip\"]", "b/two.csv//y.zip"},
+		{"b/two.csv", 0, 0, 2, "ab", "c",
+		 "\"path\":\"b/two.csv\",\"member\":[\"ab\",\"c\"]", "b/two.csv//ab//c"},
+		{"b/two.csv", 0, 0, 2, "a", "bc",
+		 "\"path\":\"b/two.csv\",\"member\":[\"a\",\"bc\"]", "b/two.csv//a//bc"},
+		{"b/two.csv", 0, 0, 2, "x\xff", "c",
+		 "\"path\":\"b/two.csv\",\"member\":[\"x\xef\xbf\xbd\",\"c\"],"
+		 "\"member_b64\":[\"eP8=\",\"Yw==\"]",
+		 "b/two.csv//x\xff//c"},
+		{"b/two.csv", 0, 1, 2, NULL, NULL, "\"path\":\"b/two.csv\"", "b/two.csv"},
+		{"\xff.csv", 0, 1, 0, NULL, NULL,
+		 "\"path\":\"\xef\xbf\xbd.csv\",\"path_b64\":\"/y5jc3Y=\"", "\xff.csv"},
+		{"\xfe.csv", 0, 1, 0, NULL, NULL,
+		 "\"path\":\"\xef\xbf\xbd.csv\",\"path_b64\":\"/i5jc3Y=\"", "\xfe.csv"},
+		{NULL, 0, 1, 0, NULL, NULL, "\"path\":\"\"", ""},
+		{NULL, 1, 1, 0, NULL, NULL, "\"path\":\"\"", ""},
+		{"a/one.csv", 0, 1, 0, NULL, NULL, "\"path\":\"a/one.csv\"", "a/one.csv"},
+	};
+	static const sn_format fmts[] = {SN_FMT_NDJSON, SN_FMT_JSON, SN_FMT_TEXT};
+	const size_t ns = sizeof steps / sizeof steps[0];
+
+	for (size_t fi = 0; fi < sizeof fmts / sizeof fmts[0]; fi++) {
+		char path[32], m0[16], m1[16];
+		const char *members[2] = {m0, m1};
+		sn_location loc;
+		capture c;
+
+		cap_open(&c);
+		sn_sink *s = open_stream(fmts[fi], c.f, 0, 0);
+		sn_scan_header h = header();
+		assert_int_equal(sn_sink_begin(s, &h), 0);
+		for (size_t i = 0; i < ns; i++) {
+			strcpy(path, steps[i].path ? steps[i].path : "");
+			strcpy(m0, steps[i].m0 ? steps[i].m0 : "");
+			strcpy(m1, steps[i].m1 ? steps[i].m1 : "");
+			loc.path = steps[i].path ? path : NULL;
+			loc.member = steps[i].no_array ? NULL : members;
+			loc.nmember = steps[i].nm;
+			sn_finding f = finding(steps[i].no_loc ? NULL : &loc, "nl.bsn", "bsn",
+					       SN_CONF_HIGH, i + 1, 3, 0, "*******82");
+			assert_int_equal(sn_sink_finding(s, &f), 0);
+		}
+		assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
+		assert_int_equal(sn_sink_close(s, 1), 0);
+		cap_close(&c);
+
+		const char *line[32];
+		size_t ln[32];
+		size_t nl = split_lines(c.buf, c.len, line, ln, 32);
+		/* NDJSON: header first; the document: its opening and the
+		 * header; text: the findings come first. */
+		size_t first = fmts[fi] == SN_FMT_NDJSON ? 1 : fmts[fi] == SN_FMT_JSON ? 2 : 0;
+		assert_true(nl >= first + ns);
+		for (size_t i = 0; i < ns; i++) {
+			const char *l = line[first + i];
+			size_t n = ln[first + i];
+			char want[256];
+			if (fmts[fi] == SN_FMT_TEXT) {
+				snprintf(want, sizeof want, "%s:%zu:3  bsn  high  *******82",
+					 steps[i].text, i + 1);
+				if (n != strlen(want) || memcmp(l, want, n) != 0)
+					fail_msg("step %zu: got '%.*s'", i, (int)n, l);
+				continue;
+			}
+			snprintf(want, sizeof want, "\"confidence\":\"high\",%s,\"line\":%zu,",
+				 steps[i].json, i + 1);
+			if (!contains(l, n, want))
+				fail_msg("format %zu step %zu: got '%.*s'", fi, i, (int)n, l);
+			if (fmts[fi] == SN_FMT_JSON) {
+				assert_int_equal(l[n - 1], ',');
+				n--;
+			}
+			assert_true(json_valid(l, n));
+		}
+		cap_free(&c);
+	}
+}
+
+/*
+ * Records far from and near the ceiling of a record (1 MiB): a value whose
+ * escaped form could in the worst case pass it is still written whole, byte
+ * for byte what the string escaper gives, with the record's other members as
+ * usual; a record really over it, or a location that alone is over it, fails
+ * the report.
+ */
+static void test_long_records(void **state)
+{
+	(void)state;
+	const size_t big = 300000, huge = 1200000;
+	char *field = malloc(huge + 1);
+	assert_non_null(field);
+	for (size_t i = 0; i < huge; i++)
+		field[i] = i % 997 == 0 ? '"' : i % 1499 == 0 ? '\x01' : (char)('a' + i % 26);
+	field[big] = '\0';
+	static const char short_field[] = "bsn \"kolom\"\x01";
+
+	/* Each format, a field far from and near the ceiling, without and with
+	 * a revealed value (with and without its normalized form). */
+	static const sn_format fmts[] = {SN_FMT_NDJSON, SN_FMT_JSON};
+	for (size_t fi = 0; fi < 2; fi++) {
+		for (int near = 0; near <= 1; near++) {
+			const char *fv = near ? field : short_field;
+			sn_buf want;
+			sn_buf_init(&want, 8 * huge);
+			sn_json_string(&want, fv, strlen(fv));
+			assert_false(want.failed);
+			for (int reveal = 0; reveal <= 2; reveal++) {
+				capture c;
+				cap_open(&c);
+				sn_sink *s = open_stream(fmts[fi], c.f, 0, 0);
+				sn_scan_header h = header();
+				assert_int_equal(sn_sink_begin(s, &h), 0);
+				sn_location loc = {"long.csv", NULL, 0};
+				sn_finding f = finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0,
+						       "*******82");
+				f.field = fv;
+				f.row = 7;
+				if (reveal) {
+					f.raw = "1112 22333 and more";
+					f.raw_len = 10;
+					f.normalized = reveal == 1 ? "111222333" : NULL;
+				}
+				assert_int_equal(sn_sink_finding(s, &f), 0);
+				assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
+				assert_int_equal(sn_sink_close(s, 1), 0);
+				cap_close(&c);
+
+				const char *line[8];
+				size_t ln[8];
+				size_t nl = split_lines(c.buf, c.len, line, ln, 8);
+				size_t at = fmts[fi] == SN_FMT_NDJSON ? 1 : 2;
+				assert_true(nl > at);
+				/* the document's ',' after the record */
+				size_t n = ln[at] - (fmts[fi] == SN_FMT_JSON);
+				jfield fl[MAX_FIELDS];
+				size_t k = jfields(line[at], n, fl);
+				static const char *const fk[] = {
+					"type",	  "rule",   "category", "confidence", "path",
+					"line",	  "column", "offset",	"value",      "fingerprint",
+					"key_id", "field",  "row",	"normalized", NULL};
+				static const char *const fk_masked[] = {
+					"type",	  "rule",   "category", "confidence", "path",
+					"line",	  "column", "offset",	"value",      "fingerprint",
+					"key_id", "field",  "row",	NULL};
+				assert_keys(fl, k, reveal ? fk : fk_masked);
+				const jfield *x = jget(fl, k, "field");
+				assert_int_equal(x->n, want.len);
+				assert_memory_equal(x->v, want.p, want.len);
+				assert_field(fl, k, "path", "\"long.csv\"");
+				assert_field(fl, k, "value",
+					     reveal ? "\"1112 22333\"" : "\"*******82\"");
+				assert_field(fl, k, "fingerprint", FP_HEX);
+				assert_field(fl, k, "row", "7");
+				assert_field(fl, k, "key_id", "\"a1b2c3d4\"");
+				if (reveal)
+					assert_field(fl, k, "normalized",
+						     reveal == 1 ? "\"111222333\"" : "null");
+				cap_free(&c);
+			}
+			sn_buf_free(&want);
+		}
+	}
+
+	/* Over the ceiling: a field, or a path (the location alone). */
+	static const sn_format all[] = {SN_FMT_NDJSON, SN_FMT_JSON, SN_FMT_TEXT};
+	for (size_t fi = 0; fi < 3; fi++) {
+		for (int what = 0; what < 2; what++) {
+			if (all[fi] == SN_FMT_TEXT && what == 0)
+				continue; /* text has no field */
+			capture c;
+			cap_open(&c);
+			sn_sink *s = open_stream(all[fi], c.f, 0, 0);
+			sn_scan_header h = header();
+			assert_int_equal(sn_sink_begin(s, &h), 0);
+			field[big] = 'x';
+			field[huge] = '\0';
+			sn_location loc = {what ? field : "x.csv", NULL, 0};
+			sn_finding f =
+				finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0, "*******82");
+			f.field = what ? NULL : field;
+			assert_true(sn_sink_finding(s, &f) < 0);
+			sn_sink_stats st;
+			sn_sink_get_stats(s, &st);
+			assert_int_equal(st.write_failed, 1);
+			sn_sink_close(s, 0);
+			cap_close(&c);
+			assert_false(contains(c.buf, c.len, "long"));
+			cap_free(&c);
+		}
+	}
+	free(field);
 }
 
 static void test_text_format(void **state)
@@ -1141,6 +1414,22 @@ static void test_json_document(void **state)
 	assert_true(json_valid(c.buf, c.len));
 	assert_false(contains(c.buf, c.len, "\"summary\""));
 	cap_free(&c);
+
+	/* Without a header record the first finding opens the records with
+	 * no separator before it. */
+	cap_open(&c);
+	s = open_stream(SN_FMT_JSON, c.f, 0, 0);
+	assert_int_equal(sn_sink_finding(s, &f), 0);
+	assert_int_equal(sn_sink_finding(s, &f), 0);
+	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
+	assert_int_equal(sn_sink_close(s, 1), 0);
+	cap_close(&c);
+	assert_true(json_valid(c.buf, c.len));
+	assert_int_equal(split_lines(c.buf, c.len, line, ln, 16), 5);
+	assert_true(ln[1] > 18 && memcmp(line[1], "{\"type\":\"finding\",", 18) == 0);
+	assert_int_equal(line[1][ln[1] - 1], ',');
+	assert_true(contains(line[3], ln[3], "{\"type\":\"summary\""));
+	cap_free(&c);
 }
 
 static void test_summary_counts(void **state)
@@ -1244,10 +1533,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_json_string_paths_agree),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_ndjson_records),
 		cmocka_unit_test(test_canary_raw_only_with_reveal),
 		cmocka_unit_test(test_non_utf8_and_controls_json),
+		cmocka_unit_test(test_location_reuse),
+		cmocka_unit_test(test_long_records),
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_output_file),
 		cmocka_unit_test(test_write_failure),
