@@ -233,7 +233,7 @@ static void jkey(sn_buf *b, const char *key)
 
 /* Decimal digits without printf: every finding has three numbers, and
  * vfprintf was a visible part of a dense scan's profile. */
-void sn_sink_put_u64(sn_buf *b, uint64_t v)
+static char *put_u64_to(char *w, uint64_t v)
 {
 	char d[20];
 	size_t n = 0;
@@ -241,7 +241,14 @@ void sn_sink_put_u64(sn_buf *b, uint64_t v)
 		d[sizeof d - 1 - n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	sn_buf_put(b, d + sizeof d - n, n);
+	memcpy(w, d + sizeof d - n, n);
+	return w + n;
+}
+
+void sn_sink_put_u64(sn_buf *b, uint64_t v)
+{
+	char d[20];
+	sn_buf_put(b, d, (size_t)(put_u64_to(d, v) - d));
 }
 
 static void put_i64(sn_buf *b, int64_t v)
@@ -503,18 +510,6 @@ static void json_finding_appends(sn_buf *b, const sn_finding *f, const char *key
 
 /* Plain stores into reserved room, for the record writer below. */
 #define PUT_LIT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
-
-static char *put_u64_to(char *w, uint64_t v)
-{
-	char d[20];
-	size_t n = 0;
-	do {
-		d[sizeof d - 1 - n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	memcpy(w, d + sizeof d - n, n);
-	return w + n;
-}
 
 /* The two hex digits of every byte value. */
 static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f"
