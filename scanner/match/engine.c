@@ -678,6 +678,11 @@ static void literal_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 		if (rc < 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+		/* the offset limit counts in code units, and a start past it can
+		 * still come back when the limit falls inside a character: a
+		 * match that starts in the next chunk's range is that chunk's */
+		if (ov[0] >= c->emit_to)
+			break;
 		settle(m, ri, c, ov[0], ov[1], &pos);
 	}
 	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
