@@ -492,13 +492,27 @@ static const sig *match_sig(const uint8_t *b, size_t n, const char **reason, con
  * random or binary data has about 4 NULs per 1,000. */
 static int looks_binary(const uint8_t *b, size_t n)
 {
-	size_t ctl = 0, nul = 0;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t ctl = 0, nul = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = b[i];
-		nul += c == 0;
-		ctl += c < 0x20 && c != 0 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
-		       c != '\v' && c != 0x1B;
+	for (;;) {
+		/* eight bytes at a time past words without any byte below 0x20
+		 * (the usual case: a newline every few words) */
+		for (; i + 8 <= n; i += 8) {
+			uint64_t w;
+			memcpy(&w, b + i, 8);
+			if ((w - ones * 0x20) & ~w & highs)
+				break;
+		}
+		size_t stop = i + 8 <= n ? i + 8 : n;
+		if (i >= stop)
+			break;
+		for (; i < stop; i++) {
+			uint8_t c = b[i];
+			nul += c == 0;
+			ctl += c < 0x20 && c != 0 && c != '\t' && c != '\n' && c != '\r' &&
+			       c != '\f' && c != '\v' && c != 0x1B;
+		}
 	}
 	if (nul)
 		return nul * 1000 > n || ctl * 20 > n;

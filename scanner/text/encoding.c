@@ -47,7 +47,8 @@ static sn_encoding guess_utf16(const uint8_t *buf, size_t n)
 	size_t m = n < SN_SNIFF_WINDOW ? n : SN_SNIFF_WINDOW;
 	size_t pairs = m / 2, even_nul = 0, odd_nul = 0;
 
-	if (pairs == 0)
+	/* text without any NUL byte (nearly all of it) is no UTF-16 */
+	if (pairs == 0 || !memchr(buf, 0, m))
 		return SN_ENC_UTF8;
 	for (size_t i = 0; i < pairs; i++) {
 		even_nul += buf[2 * i] == 0;
