@@ -285,6 +285,11 @@ uint64_t sn_matcher_limit_hits(const sn_matcher *m)
 	return m->limit_hits;
 }
 
+void sn_matcher_add_limit_hits(sn_matcher *m, uint64_t n)
+{
+	m->limit_hits += n;
+}
+
 const sn_location *sn_matcher_location(const sn_matcher *m)
 {
 	return m->loc;

@@ -71,6 +71,9 @@ int sn_matcher_table_end(sn_matcher *m, sn_finding_fn cb, void *payload, uint64_
 /* Number of PCRE2 calls in the current unit that stopped at a match, heap or
  * JIT-stack limit: the unit was not fully checked and is incomplete. */
 uint64_t sn_matcher_limit_hits(const sn_matcher *m);
+/* Count in hits of the unit's chunks that were matched on other matchers
+ * (a split unit, below). */
+void sn_matcher_add_limit_hits(sn_matcher *m, uint64_t n);
 
 /*
  * Splitting one unit across threads.  After a unit's first chunk, which

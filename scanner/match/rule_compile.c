@@ -224,30 +224,20 @@ static int derive_first(sn_rule *r)
 }
 
 /*
- * One of the literal anchor's byte classes (anchor.back, anchor.back_except):
- * the value must be a single bracket class, compiled with the rule's options
- * and tested on every ASCII byte; bytes >= 0x80 are parts of characters and
- * get `high`.  Returns 0, or -1 after reporting.
+ * A one-character class (a `prefix` entry, anchor.back, anchor.back_except)
+ * as a byte table: compiled with the rule's options and tested on every ASCII
+ * byte; bytes >= 0x80 are parts of characters and get `high`.  Returns 0, or
+ * -1 after reporting.
  */
-static int compile_class(const sn_rule *r, const char *src, const char *what, unsigned line,
-			 unsigned col, uint32_t opts, uint8_t *set, uint8_t high, sn_diag_cb cb,
-			 void *payload)
+static int class_bytes(const sn_rule *r, const char *src, const char *what, unsigned line,
+		       unsigned col, uint32_t opts, uint8_t *set, uint8_t high, sn_diag_cb cb,
+		       void *payload)
 {
-	char msg[128];
 	int err, rc = -1;
 	PCRE2_SIZE off;
-	size_t n = strlen(src);
-	pcre2_code *cls = NULL;
+	pcre2_code *cls = compile(src, opts | PCRE2_ANCHORED, &err, &off);
 	pcre2_match_data *md = NULL;
 
-	if (src[0] != '[' || skip_class(src) != n) {
-		snprintf(msg, sizeof msg, "%s must be one bracket class such as [A-Za-z0-9._-]",
-			 what);
-		if (cb)
-			cb(r->file ? r->file : "", line, col, msg, payload);
-		return -1;
-	}
-	cls = pcre2_compile((PCRE2_SPTR)src, n, opts | PCRE2_ANCHORED, &err, &off, NULL);
 	if (!cls) {
 		report(r, line, col, cb, payload, what, err, off);
 		return -1;
@@ -268,6 +258,23 @@ done:
 	pcre2_match_data_free(md);
 	pcre2_code_free(cls);
 	return rc;
+}
+
+/* One of the literal anchor's classes: a single bracket class. */
+static int compile_class(const sn_rule *r, const char *src, const char *what, unsigned line,
+			 unsigned col, uint32_t opts, uint8_t *set, uint8_t high, sn_diag_cb cb,
+			 void *payload)
+{
+	char msg[128];
+
+	if (src[0] != '[' || skip_class(src) != strlen(src)) {
+		snprintf(msg, sizeof msg, "%s must be one bracket class such as [A-Za-z0-9._-]",
+			 what);
+		if (cb)
+			cb(r->file ? r->file : "", line, col, msg, payload);
+		return -1;
+	}
+	return class_bytes(r, src, what, line, col, opts, set, high, cb, payload);
 }
 
 /* The literal anchor's walk-back classes, when declared. */
@@ -437,23 +444,10 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 		if (!r->prefix)
 			return sn_error_set(SN_ENOMEM, "out of memory");
 		for (size_t i = 0; i < r->nprefix; i++) {
-			pcre2_code *cls = compile(r->prefix_src[i], opts | PCRE2_ANCHORED, &err, &off);
-			if (!cls) {
-				report(r, r->line, r->col, cb, payload, "prefix", err, off);
+			/* other bytes than ASCII are parts of characters: allowed */
+			if (class_bytes(r, r->prefix_src[i], "prefix", r->line, r->col, opts,
+					r->prefix[i], 1, cb, payload) < 0)
 				bad = 1;
-				continue;
-			}
-			pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-			for (int b = 0; b < 256 && md; b++) {
-				char one[2] = { (char)b, 0 };
-				/* a class tested on each ASCII byte; other bytes are
-				 * parts of characters and always allowed */
-				r->prefix[i][b] = b >= 0x80 ||
-					(pcre2_match(cls, (PCRE2_SPTR)one, 1, 0, 0, md, NULL) >= 0 &&
-					 pcre2_get_ovector_pointer(md)[1] == 1);
-			}
-			pcre2_match_data_free(md);
-			pcre2_code_free(cls);
 		}
 	}
 	if (r->weak_forms) {

@@ -145,8 +145,6 @@ typedef struct unit {
 	int stopped;
 	const sn_input *cur; /* the unit being text-streamed, for progress */
 	struct seg_set *seg; /* its later chunks, when matched by several threads */
-	uint64_t seg_limit_hits; /* regex limits reached in those chunks */
-	int no_split;        /* match every chunk on this thread */
 } unit;
 
 /* The top-level source read from a descriptor (a regular file, or stdin);
@@ -188,32 +186,46 @@ static ssize_t read_fd(void *ctx, void *buf, size_t n)
 	}
 }
 
-static int on_finding(const sn_finding *f, void *payload)
+/* A finding of any confidence, on worker w: reported or counted below the
+ * threshold. */
+static int report_finding(scan_ctx *sc, worker *w, const sn_finding *f)
 {
-	unit *u = payload;
-	if (f->confidence >= u->sc->o->min_confidence) {
-		prog_slot *ps = u->w->ps;
+	if (f->confidence >= sc->o->min_confidence) {
+		prog_slot *ps = w->ps;
 		if (ps) /* one writer: no read-modify-write needed */
 			atomic_store_explicit(
 				&ps->findings,
 				atomic_load_explicit(&ps->findings, memory_order_relaxed) + 1,
 				memory_order_relaxed);
-		return sn_sink_finding(u->sc->sink, f) < 0 ? SN_EIO : 0;
+		return sn_sink_finding(sc->sink, f) < 0 ? SN_EIO : 0;
 	}
-	sn_sink_note_below(u->sc->sink, f->category, f->confidence);
+	sn_sink_note_below(sc->sink, f->category, f->confidence);
 	return 0;
 }
 
-static int on_chunk(const sn_chunk *c, void *payload)
+static int on_finding(const sn_finding *f, void *payload)
 {
 	unit *u = payload;
+	return report_finding(u->sc, u->w, f);
+}
+
+/* Before each chunk: stop when the scan is stopping, else show progress. */
+static int chunk_start(unit *u)
+{
 	if (u->sc->stop && *u->sc->stop) {
 		u->stopped = 1;
 		return SN_ESTOP;
 	}
 	if (u->w->ps && u->cur)
 		atomic_store_explicit(&u->w->ps->current, u->cur->produced, memory_order_relaxed);
-	return sn_matcher_scan(u->w->m, c, on_finding, u);
+	return 0;
+}
+
+static int on_chunk(const sn_chunk *c, void *payload)
+{
+	unit *u = payload;
+	int rc = chunk_start(u);
+	return rc ? rc : sn_matcher_scan(u->w->m, c, on_finding, u);
 }
 
 /* Bytes (and a file) settled: the same numbers the sink is given.  Release
@@ -381,7 +393,7 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 	}
 	if (container)
 		return; /* its members are the units that count */
-	if (sn_matcher_limit_hits(u->w->m) || u->seg_limit_hits) {
+	if (sn_matcher_limit_hits(u->w->m)) {
 		record(sc, loc, SN_FILE_INCOMPLETE, "regex-limit",
 		       "a pattern reached its backtracking budget", in->produced);
 		return;
@@ -512,7 +524,6 @@ static int handoff(unit *u, sn_input *in, const uint8_t *head, size_t hn,
 		}
 		finish_unit(u, loc, in, st, 0, failed && !in->stop_reason ? SN_EIO : rc,
 			    failed ? read_err : rerr);
-		u->seg_limit_hits = 0;
 		free(buf);
 		free(j);
 		return 0;
@@ -787,11 +798,7 @@ static int released_finding(seg_set *s, worker *w, const seg_job *j, const held 
 		f.raw_len = h->raw_len;
 	}
 	f.normalized = h->normalized != SIZE_MAX ? j->strs.p + h->normalized : NULL;
-	unit tmp;
-	memset(&tmp, 0, sizeof tmp);
-	tmp.sc = s->sc;
-	tmp.w = w;
-	return on_finding(&f, &tmp);
+	return report_finding(s->sc, w, &f);
 }
 
 /* A segment was matched (or given up): release every segment whose turn
@@ -814,13 +821,13 @@ static void seg_done(seg_job *j, worker *w, sn_matcher *m)
 			int same = s->last_end <= k->start;
 			for (size_t i = 0; same && i < s->nrules; i++)
 				same = s->front[i] <= k->start;
-			if (!same && m) {
+			if (!same && !m) {
+				k->rc = SN_ENOMEM;
+			} else if (!same) {
 				seg_match(k, m, s->front, s->last_end);
 				atomic_fetch_add_explicit(&s->sc->rematched, 1,
 							  memory_order_relaxed);
 			}
-			else if (!same)
-				k->rc = SN_ENOMEM;
 		}
 		if (s->rc == 0)
 			s->rc = k->rc;
@@ -991,19 +998,12 @@ static int seg_add(unit *u, seg_set *s, const sn_chunk *c)
 static int on_chunk_split(const sn_chunk *c, void *payload)
 {
 	unit *u = payload;
-	if (!u->seg) {
-		if (c->is_first || u->no_split || !sn_matcher_can_split(u->w->m))
-			return on_chunk(c, payload);
-		if (!(u->seg = seg_new(u)))
-			return on_chunk(c, payload);
-	}
-	if (u->sc->stop && *u->sc->stop) {
-		u->stopped = 1;
-		return SN_ESTOP;
-	}
-	if (u->w->ps && u->cur)
-		atomic_store_explicit(&u->w->ps->current, u->cur->produced, memory_order_relaxed);
-	int rc = seg_add(u, u->seg, c);
+	if (!u->seg &&
+	    (c->is_first || !sn_matcher_can_split(u->w->m) || !(u->seg = seg_new(u))))
+		return on_chunk(c, payload);
+	int rc = chunk_start(u);
+	if (rc == 0)
+		rc = seg_add(u, u->seg, c);
 	if (rc == 0) {
 		pthread_mutex_lock(&u->seg->mu);
 		rc = u->seg->rc;
@@ -1021,10 +1021,8 @@ static int stream_unit(unit *u, const sn_location *loc, sn_input *in, const uint
 	sn_matcher_begin_unit(u->w->m, loc);
 	u->cur = in;
 	u->seg = NULL;
-	u->seg_limit_hits = 0;
-	u->no_split = !u->sc->pl;
 	int rc = sn_text_stream(u->w->t, head, hn, in->read, in->ctx,
-				u->no_split ? on_chunk : on_chunk_split, u, NULL, &enc, rerr);
+				u->sc->pl ? on_chunk_split : on_chunk, u, NULL, &enc, rerr);
 	seg_set *s = u->seg;
 	if (!s)
 		return rc;
@@ -1038,7 +1036,8 @@ static int stream_unit(unit *u, const sn_location *loc, sn_input *in, const uint
 	seg_wait(u, s, 0);
 	if (rc == 0)
 		rc = s->rc;
-	u->seg_limit_hits = s->limit_hits;
+	/* the unit's regex-limit count is its first matcher's */
+	sn_matcher_add_limit_hits(u->w->m, s->limit_hits);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->front);
@@ -1281,7 +1280,6 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 		goto done;
 	rc = stream_unit(u, &loc, in, head, (size_t)hn, &rerr);
 	finish_unit(u, &loc, in, st, 0, rc, rerr);
-	u->seg_limit_hits = 0;
 done:
 	if (head != w->head)
 		free(head);

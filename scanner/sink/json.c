@@ -62,6 +62,36 @@ size_t sn_sink_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The two hex digits of every byte value. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f"
+				"101112131415161718191a1b1c1d1e1f"
+				"202122232425262728292a2b2c2d2e2f"
+				"303132333435363738393a3b3c3d3e3f"
+				"404142434445464748494a4b4c4d4e4f"
+				"505152535455565758595a5b5c5d5e5f"
+				"606162636465666768696a6b6c6d6e6f"
+				"707172737475767778797a7b7c7d7e7f"
+				"808182838485868788898a8b8c8d8e8f"
+				"909192939495969798999a9b9c9d9e9f"
+				"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+				"b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+				"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+				"d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+				"e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+				"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+/* A fingerprint's hex; the bytes are copied first, so the stores into the
+ * record cannot make the compiler read them again. */
+static char *put_fingerprint_to(char *w, const uint8_t *fp)
+{
+	uint8_t v[SN_FINGERPRINT_LEN];
+
+	memcpy(v, fp, sizeof v);
+	for (size_t i = 0; i < sizeof v; i++)
+		memcpy(w + 2 * i, hex_pairs + 2 * v[i], 2);
+	return w + 2 * sizeof v;
+}
+
 /* Bytes a JSON string carries unchanged: printable ASCII but '"' and '\\'. */
 static const unsigned char json_plain[256] = {
 	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -85,7 +115,6 @@ static const unsigned char json_plain[256] = {
  * of input bytes consumed. */
 static size_t json_special(const unsigned char *p, size_t n, char *out, size_t *outlen, int *lossy)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned c = p[0];
 	const char *esc = NULL;
 	size_t len;
@@ -107,8 +136,7 @@ static size_t json_special(const unsigned char *p, size_t n, char *out, size_t *
 	}
 	if (c < 0x80) { /* the other controls and DEL */
 		memcpy(out, "\\u00", 4);
-		out[4] = hex[c >> 4];
-		out[5] = hex[c & 0xf];
+		memcpy(out + 4, hex_pairs + 2 * c, 2);
 		*outlen = 6;
 		return 1;
 	}
@@ -121,8 +149,7 @@ static size_t json_special(const unsigned char *p, size_t n, char *out, size_t *
 	}
 	if (len == 2 && c == 0xc2 && p[1] <= 0x9f) {
 		memcpy(out, "\\u00", 4);
-		out[4] = hex[p[1] >> 4];
-		out[5] = hex[p[1] & 0xf];
+		memcpy(out + 4, hex_pairs + 2 * p[1], 2);
 		*outlen = 6;
 		return 2;
 	}
@@ -258,23 +285,6 @@ static void put_i64(sn_buf *b, int64_t v)
 		sn_sink_put_u64(b, (uint64_t)0 - (uint64_t)v);
 	} else {
 		sn_sink_put_u64(b, (uint64_t)v);
-	}
-}
-
-/* Lower-case hex of a fingerprint (what sodium_bin2hex writes, inline). */
-static void put_hex(sn_buf *b, const uint8_t *p, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	char out[2 * SN_FINGERPRINT_LEN];
-	while (n) {
-		size_t k = n < SN_FINGERPRINT_LEN ? n : SN_FINGERPRINT_LEN;
-		for (size_t i = 0; i < k; i++) {
-			out[2 * i] = hex[p[i] >> 4];
-			out[2 * i + 1] = hex[p[i] & 15];
-		}
-		sn_buf_put(b, out, 2 * k);
-		p += k;
-		n -= k;
 	}
 }
 
@@ -486,7 +496,8 @@ static void json_finding_appends(sn_buf *b, const sn_finding *f, const char *key
 		jstr(b, f->masked);
 	jkey(b, "fingerprint");
 	sn_buf_putc(b, '"');
-	put_hex(b, f->fingerprint, SN_FINGERPRINT_LEN);
+	char hex[2 * SN_FINGERPRINT_LEN];
+	sn_buf_put(b, hex, (size_t)(put_fingerprint_to(hex, f->fingerprint) - hex));
 	sn_buf_putc(b, '"');
 	jkey(b, "key_id");
 	jstr(b, key_id);
@@ -511,35 +522,7 @@ static void json_finding_appends(sn_buf *b, const sn_finding *f, const char *key
 /* Plain stores into reserved room, for the record writer below. */
 #define PUT_LIT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
 
-/* The two hex digits of every byte value. */
-static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f"
-				"101112131415161718191a1b1c1d1e1f"
-				"202122232425262728292a2b2c2d2e2f"
-				"303132333435363738393a3b3c3d3e3f"
-				"404142434445464748494a4b4c4d4e4f"
-				"505152535455565758595a5b5c5d5e5f"
-				"606162636465666768696a6b6c6d6e6f"
-				"707172737475767778797a7b7c7d7e7f"
-				"808182838485868788898a8b8c8d8e8f"
-				"909192939495969798999a9b9c9d9e9f"
-				"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
-				"b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-				"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
-				"d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-				"e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
-				"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
-/* A fingerprint's hex; the bytes are copied first, so the stores into the
- * record cannot make the compiler read them again. */
-static char *put_fingerprint_to(char *w, const uint8_t *fp)
-{
-	uint8_t v[SN_FINGERPRINT_LEN];
-
-	memcpy(v, fp, sizeof v);
-	for (size_t i = 0; i < sizeof v; i++)
-		memcpy(w + 2 * i, hex_pairs + 2 * v[i], 2);
-	return w + 2 * sizeof v;
-}
 
 static char *put_buf_to(char *w, const sn_buf *b)
 {
