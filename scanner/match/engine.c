@@ -35,6 +35,7 @@
 #define SN_TABLE_ROWS 4096           /* rows per batch */
 #define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
 #define SN_LEAD 4                    /* leading bytes checked by table before PCRE2 */
+_Static_assert(SN_LEAD == 4, "first_rules_at ANDs lead[1..3]");
 #define COL_NAMED 1    /* col_hit: the header names the column */
 #define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
 
@@ -62,6 +63,9 @@ struct sn_matcher {
 	 * b -- the first byte table and the declared prefix classes; a rule
 	 * without a class at i accepts any byte there */
 	uint64_t lead[SN_LEAD][256];
+	/* the rules whose prefix says more than lead[] holds: longer than
+	 * SN_LEAD, or alternatives (lead[] has their union) */
+	uint64_t prefix_more;
 	/* Every rule's match has, at some offset i <= trigger_reach from its
 	 * start, a byte of a narrow class (a digit for every shipped rule):
 	 * trigger[] is the union of those classes, so the pass visits only the
@@ -182,6 +186,8 @@ static void build_lead(sn_matcher *m)
 					first[b] = 0;
 			}
 		}
+		if (r->nprefix_alt > 1 || r->nprefix_src > SN_LEAD)
+			m->prefix_more |= 1ull << bit;
 		/* the rule's trigger: its cheapest class among the first byte
 		 * and the declared prefix */
 		const uint8_t *best = first;
@@ -442,16 +448,22 @@ static void slow_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 	m->frontier[ri] = c->base_offset + (pos < c->emit_to ? c->emit_to : pos);
 }
 
-/* The rule's declared leading byte classes: a cheap necessary condition
- * checked before PCRE2 is called at p. */
+/* The rule's declared prefix: a cheap necessary condition checked before
+ * PCRE2 is called at p -- the bytes there are those of one alternative.
+ * Bytes past the end of the chunk are not judged. */
 static inline int prefix_ok(const sn_rule *r, const sn_chunk *c, size_t p)
 {
-	const uint8_t *d = (const uint8_t *)c->data;
-	for (size_t i = 1; i < r->nprefix && p + i < c->len; i++) {
-		if (!r->prefix[i][d[p + i]])
-			return 0;
+	const uint8_t *d = (const uint8_t *)c->data + p;
+	const uint8_t(*cls)[256] = (const uint8_t(*)[256])r->prefix_cls;
+	size_t room = c->len - p;
+	for (size_t a = 0; a < r->nprefix_alt; cls += r->prefix_alt[a++]) {
+		size_t n = r->prefix_alt[a] < room ? r->prefix_alt[a] : room, i = 0;
+		while (i < n && cls[i][d[i]])
+			i++;
+		if (i == n)
+			return 1;
 	}
-	return r->nprefix == 0 || r->prefix[0][d[p]];
+	return r->nprefix_alt == 0;
 }
 
 static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t *pos)
@@ -464,29 +476,42 @@ static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t 
 	return 1;
 }
 
-/* The first-byte rules that may start at p, tried in rule order. */
+/* The first-byte rules that may start at p, tried in rule order: `hits`
+ * holds those whose first byte fits and whose boundary allows p. */
 static void first_rules_at(sn_matcher *m, const sn_chunk *c, size_t p, size_t *pos,
-			   uint64_t *live)
+			   uint64_t *live, uint64_t hits)
 {
 	const uint8_t *d = (const uint8_t *)c->data;
-	uint64_t hits = m->lead[0][d[p]] & *live;
-	if (!hits)
-		return;
 	int whole = p + SN_LEAD <= c->len; /* else prefix_ok judges the tail */
-	if (whole)
-		for (unsigned i = 1; i < SN_LEAD; i++)
-			hits &= m->lead[i][d[p + i]];
-	if (p > 0)
-		hits &= ~m->boundary_mask[d[p - 1]];
+	if (whole) {
+		hits &= m->lead[1][d[p + 1]] & m->lead[2][d[p + 2]] & m->lead[3][d[p + 3]];
+		if (!hits)
+			return;
+	}
 	while (hits) {
 		unsigned b = (unsigned)__builtin_ctzll(hits);
 		hits &= hits - 1;
 		const sn_rule *r = &m->rs->rules[m->first_rules[b]];
-		if (p < pos[b] || ((!whole || r->nprefix > SN_LEAD) && !prefix_ok(r, c, p)))
+		if (p < pos[b] || ((!whole || (m->prefix_more >> b & 1)) && !prefix_ok(r, c, p)))
 			continue;
 		try_at(m, m->first_rules[b], c, p, &pos[b]);
 		if (pos[b] >= c->emit_to)
 			*live &= ~(1ull << b);
+	}
+}
+
+/* Positions [from, to): the first byte and the byte before it rule out
+ * most of them (inside a run of digits, every rule needs a boundary). */
+static inline void first_rules_in(sn_matcher *m, const sn_chunk *c, size_t from, size_t to,
+				  size_t *pos, uint64_t *live)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	for (size_t p = from; p < to && *live; p++) {
+		uint64_t hits = m->lead[0][d[p]] & *live;
+		if (p > 0)
+			hits &= ~m->boundary_mask[d[p - 1]];
+		if (hits)
+			first_rules_at(m, c, p, pos, live, hits);
 	}
 }
 
@@ -532,13 +557,11 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 			from = next;
 		if (to > tail)
 			to = tail;
-		for (size_t p = from; p < to && live; p++)
-			first_rules_at(m, c, p, pos, &live);
+		first_rules_in(m, c, from, to, pos, &live);
 		if (to > next)
 			next = to;
 	}
-	for (size_t p = next > tail ? next : tail; p < end && live; p++)
-		first_rules_at(m, c, p, pos, &live);
+	first_rules_in(m, c, next > tail ? next : tail, end, pos, &live);
 	for (unsigned b = 0; b < m->nfirst; b++) {
 		size_t ri = m->first_rules[b];
 		size_t p = pos[b] < c->emit_to ? c->emit_to : pos[b];

@@ -17,7 +17,8 @@
 #include "match/tables.h"
 #include "match/validate.h"
 
-#define SN_PREFIX_MAX 8
+#define SN_PREFIX_MAX 12  /* classes in one prefix alternative */
+#define SN_PREFIX_ALTS 8  /* prefix alternatives of one rule */
 
 /* A keyword or column name, pre-split into lower-case ASCII/UTF-8 word
  * tokens ("sociaal-fiscaal nummer" -> sociaal, fiscaal, nummer). */
@@ -81,8 +82,12 @@ typedef struct sn_rule {
 	int priority;                  /* overlap resolution: higher wins (default 0) */
 	unsigned max_length;           /* longest match in bytes (default 256) */
 	char **prefix_src;             /* declared: one character class per leading
-					  byte of every match ("[A-Za-z]", ...) */
-	size_t nprefix;                /* at most SN_PREFIX_MAX */
+					  byte ("[A-Za-z]", ...), of each prefix
+					  alternative in turn; every match starts
+					  with the bytes of one alternative */
+	size_t nprefix_src;            /* classes in prefix_src */
+	size_t prefix_alt[SN_PREFIX_ALTS]; /* classes of each alternative */
+	size_t nprefix_alt;            /* alternatives; 0: no prefix declared */
 	char *anchor_literal;          /* declared literal anchor or NULL */
 	unsigned anchor_before;        /* max bytes from match start to the literal */
 	char *anchor_back;             /* declared: one bracket class holding every
@@ -115,8 +120,11 @@ typedef struct sn_rule {
 	uint8_t first[256];      /* bytes that can start a match */
 	uint8_t boundary[256];   /* a match cannot start right after these bytes */
 	int has_boundary;
-	uint8_t (*prefix)[256];  /* prefix_src compiled: prefix[i][b] = byte b may be
-				    byte i of a match (bytes >= 0x80 always may) */
+	uint8_t (*prefix_cls)[256]; /* prefix_src compiled: prefix_cls[k][b] = byte b
+				    is in class k (bytes >= 0x80 always are) */
+	uint8_t (*prefix)[256];  /* prefix[i][b]: byte b may be byte i of a match --
+				    the union of the alternatives' classes i */
+	size_t nprefix;          /* positions every alternative has a class for */
 	char anchor_desc[64];    /* human description for `rules list` */
 	int has_back;            /* anchor_back given: back[] and back_except[] hold */
 	uint8_t back[256];       /* anchor_back compiled; bytes >= 0x80 always 1 */

@@ -277,6 +277,42 @@ static int compile_class(const sn_rule *r, const char *src, const char *what, un
 	return class_bytes(r, src, what, line, col, opts, set, high, cb, payload);
 }
 
+/*
+ * The declared prefix: each class as a byte table (bytes other than ASCII
+ * are parts of characters and always allowed), and per leading position
+ * that every alternative has, the union of their classes there -- what
+ * any match may start with, for the matcher's per-byte tables.  Returns
+ * 0, 1 after reporting a bad class, or SN_ENOMEM.
+ */
+static int compile_prefix(sn_rule *r, uint32_t opts, sn_diag_cb cb, void *payload)
+{
+	int bad = 0;
+	size_t n = SN_PREFIX_MAX;
+
+	r->prefix_cls = calloc(r->nprefix_src, sizeof *r->prefix_cls);
+	if (!r->prefix_cls)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	for (size_t k = 0; k < r->nprefix_src; k++) {
+		if (class_bytes(r, r->prefix_src[k], "prefix", r->line, r->col, opts,
+				r->prefix_cls[k], 1, cb, payload) < 0)
+			bad = 1;
+	}
+	if (bad)
+		return 1;
+	for (size_t a = 0; a < r->nprefix_alt; a++)
+		if (r->prefix_alt[a] < n)
+			n = r->prefix_alt[a];
+	r->prefix = calloc(n, sizeof *r->prefix);
+	if (!r->prefix)
+		return sn_error_set(SN_ENOMEM, "out of memory");
+	r->nprefix = n;
+	for (size_t a = 0, k = 0; a < r->nprefix_alt; k += r->prefix_alt[a++])
+		for (size_t i = 0; i < n; i++)
+			for (int b = 0; b < 256; b++)
+				r->prefix[i][b] |= r->prefix_cls[k + i][b];
+	return 0;
+}
+
 /* The literal anchor's walk-back classes, when declared. */
 static int compile_back(sn_rule *r, uint32_t opts, sn_diag_cb cb, void *payload)
 {
@@ -439,16 +475,11 @@ int sn_rule_compile(sn_rule *r, sn_diag_cb cb, void *payload)
 			bad = 1;
 		}
 	}
-	if (r->nprefix) {
-		r->prefix = calloc(r->nprefix, sizeof *r->prefix);
-		if (!r->prefix)
-			return sn_error_set(SN_ENOMEM, "out of memory");
-		for (size_t i = 0; i < r->nprefix; i++) {
-			/* other bytes than ASCII are parts of characters: allowed */
-			if (class_bytes(r, r->prefix_src[i], "prefix", r->line, r->col, opts,
-					r->prefix[i], 1, cb, payload) < 0)
-				bad = 1;
-		}
+	if (r->nprefix_alt) {
+		int pr = compile_prefix(r, opts, cb, payload);
+		if (pr < 0)
+			return pr;
+		bad |= pr;
 	}
 	if (r->weak_forms) {
 		r->re_weak_form = compile(r->weak_forms, opts | PCRE2_ANCHORED | PCRE2_ENDANCHORED,

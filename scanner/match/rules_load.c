@@ -351,9 +351,10 @@ void sn_rule_clear(sn_rule *r)
 	free(r->context_after);
 	free(r->weak_values);
 	free(r->weak_forms);
-	for (size_t i = 0; i < r->nprefix; i++)
+	for (size_t i = 0; i < r->nprefix_src; i++)
 		free(r->prefix_src[i]);
 	free(r->prefix_src);
+	free(r->prefix_cls);
 	free(r->prefix);
 	for (size_t i = 0; i < r->nplaceholders; i++)
 		free(r->placeholders[i]);
@@ -480,8 +481,8 @@ static int get_placeholders(loader *L, const yaml_node_t *n, sn_rule *r)
 	return bad ? -1 : 0;
 }
 
-/* prefix: one single-character class per leading byte of every match. */
-static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
+/* One prefix alternative: a sequence of single-character classes. */
+static int prefix_alt(loader *L, const yaml_node_t *n, sn_rule *r)
 {
 	size_t count;
 	yaml_node_item_t *it;
@@ -489,17 +490,20 @@ static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
 
 	if (seq_items(L, n, "prefix", "strings", &it, &count) < 0)
 		return -1;
-	if (count > SN_PREFIX_MAX) {
-		AT(L, n, "'prefix' has at most %d classes", SN_PREFIX_MAX);
+	if (count == 0) {
+		AT(L, n, "a 'prefix' alternative needs at least one class");
 		return -1;
 	}
-	if (count == 0)
-		return 0;
-	r->prefix_src = calloc(count, sizeof *r->prefix_src);
-	if (!r->prefix_src) {
+	if (count > SN_PREFIX_MAX) {
+		AT(L, n, "'prefix' has at most %d classes per alternative", SN_PREFIX_MAX);
+		return -1;
+	}
+	char **src = realloc(r->prefix_src, (r->nprefix_src + count) * sizeof *src);
+	if (!src) {
 		oom(L);
 		return -1;
 	}
+	r->prefix_src = src;
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *e = node_at(L, it[i]);
 		char *s = NULL;
@@ -507,7 +511,60 @@ static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
 			bad = 1;
 			continue;
 		}
-		r->prefix_src[r->nprefix++] = s;
+		r->prefix_src[r->nprefix_src++] = s;
+	}
+	if (bad)
+		return -1;
+	r->prefix_alt[r->nprefix_alt++] = count;
+	return 0;
+}
+
+/*
+ * prefix: one single-character class per leading byte of every match
+ * (['[A-Za-z]', '[A-Za-z]', '[0-9]']), or a sequence of such sequences when
+ * a pattern's alternatives start differently: every match starts with one
+ * of them.
+ */
+static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
+{
+	size_t count;
+	yaml_node_item_t *it;
+	int bad = 0;
+
+	if (seq_items(L, n, "prefix", "strings or sequences of strings", &it, &count) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	const yaml_node_t *first = node_at(L, it[0]);
+	if (!first)
+		return -1;
+	if (first->type != YAML_SEQUENCE_NODE) {
+		for (size_t i = 1; i < count; i++) {
+			const yaml_node_t *e = node_at(L, it[i]);
+			if (e && e->type == YAML_SEQUENCE_NODE) {
+				AT(L, e, "'prefix' mixes classes and sequences of classes");
+				return -1;
+			}
+		}
+		return prefix_alt(L, n, r);
+	}
+	if (count > SN_PREFIX_ALTS) {
+		AT(L, n, "'prefix' has at most %d alternatives", SN_PREFIX_ALTS);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *e = node_at(L, it[i]);
+		if (!e) {
+			bad = 1;
+			continue;
+		}
+		if (e->type != YAML_SEQUENCE_NODE) {
+			AT(L, e, "'prefix' mixes classes and sequences of classes");
+			bad = 1;
+			continue;
+		}
+		if (prefix_alt(L, e, r) < 0)
+			bad = 1;
 	}
 	return bad ? -1 : 0;
 }

@@ -573,6 +573,11 @@ static const char *pieces[] = {
 	"BSN:", "iban", "telefoon", "postcode", "factuur", "\xc2\xa0", "\xc3\xa9", "\xe2\x82\xac",
 	"TCK-123456", "TCK-12345", "geheim123", "GEHEIM999", "(", ")", "+", "+31", "0031",
 	"9999", "AA", "SS", "12", "345", "6789", "a", "Z", "_", "#", "email:", "e-mail",
+	/* near misses of the declared prefixes' alternatives */
+	"2024-01-02T09:36:56.250Z", "200 185 ms", "1234 ab", "nl-1234 ab", "NL-1234 AB", "14 020",
+	"140318", "(010) 123 4567", "(06)", "0612345678", "06123456789", "123.456.789",
+	"1234 56 789", "1234-56-789", "01-02-2020", "2021 is", "123 456 78", "AB123", "12-CD",
+	"1-CD", "AB12",
 };
 
 static uint64_t rng = 88172645463325252ull;
@@ -606,6 +611,11 @@ static void make_user_rules(char *dir, size_t n)
 	      "    category: atcode\n"
 	      "    pattern: '(?<![A-Za-z0-9])[a-z]{1,8}@[0-9]{2,4}(?![0-9])'\n"
 	      "    anchor: {literal: '@', before: 8}\n"
+	      "    confidence: medium\n"
+	      "  - id: test.code\n"
+	      "    category: code\n"
+	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD)(?![A-Za-z0-9])'\n"
+	      "    prefix: [['A', 'B', '[0-9]', '[0-9]', '[0-9]'], ['[0-9]', '[0-9]', '-', C, D]]\n"
 	      "    confidence: medium\n",
 	      f);
 	fclose(f);
@@ -932,10 +942,79 @@ static void test_user_walk_back(void **state)
 	rmdir(dir);
 }
 
+/* A prefix with alternatives: every alternative is tried, and one left out
+ * of the declaration costs the fast path its matches (which is how
+ * `speurneus rules test` exposes it). */
+static void test_prefix_alternatives(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	snprintf(dir, sizeof dir, "/tmp/sn-test-engine-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/user.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("rules:\n"
+	      "  - id: test.alt\n"
+	      "    category: alt\n"
+	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
+	      "    prefix: [[A, B, '[0-9]'], ['[0-9]', '[0-9]', '-', C, D], [x]]\n"
+	      "    confidence: medium\n"
+	      "  - id: test.missing\n"
+	      "    category: alt\n"
+	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
+	      "    prefix: [[A, B, '[0-9]'], [x]]\n"
+	      "    confidence: medium\n",
+	      f);
+	fclose(f);
+	const char *dirs[1] = { dir };
+	sn_ruleset *rs = NULL;
+	assert_int_equal(sn_ruleset_load(&rs, dirs, 1, SN_SOURCE_DIR "/rules/data", quiet_diag,
+					 NULL),
+			 0);
+	static const char *pieces3[] = { "AB123", "AB12", "12-CD", "1-CD", "12-C", "x", "xx",
+					 " ", "-", "A", "B", "C", "D", "1", "\n", "\xc3\xa9" };
+	const size_t np = sizeof pieces3 / sizeof pieces3[0];
+	char *text = malloc(20000);
+	char what[64];
+	size_t found = 0;
+	assert_non_null(text);
+	long alt = rule_index(rs, "test.alt");
+	for (int round = 0; round < 30; round++) {
+		size_t n = 0, target = 100 + next_rand() % 8000;
+		while (n + 16 < target) {
+			const char *p = pieces3[next_rand() % np];
+			size_t l = strlen(p);
+			memcpy(text + n, p, l);
+			n += l;
+		}
+		snprintf(what, sizeof what, "random round %d", round);
+		found += compare_all_chunks(rs, alt, text, n, what);
+	}
+	assert_true(found > 100);
+	/* at the end of the text, a prefix longer than what is left */
+	assert_int_equal(compare_all_chunks(rs, alt, " 12-CD", 6, "end"), 1);
+	assert_int_equal(compare_all_chunks(rs, alt, "x", 1, "one byte"), 1);
+	static hits fast, slow;
+	const char *t = " AB123 12-CD 1-CD x AB12 ";
+	long missing = rule_index(rs, "test.missing");
+	scan_rule(rs, missing, t, strlen(t), 0, 0, &fast);
+	scan_rule(rs, missing, t, strlen(t), 1, 0, &slow);
+	assert_int_equal(slow.n, 3);
+	assert_int_equal(fast.n, 2);
+	assert_int_equal(fast.v[0].offset, 1);
+	assert_int_equal(fast.v[1].offset, 18);
+	free(text);
+	sn_ruleset_free(rs);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_prefix_alternatives),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
 		cmocka_unit_test(test_sql_dump),

@@ -381,6 +381,24 @@ static const bad_case bad_cases[] = {
 	{ "context_before", "- id: a\n  category: a\n  pattern: a\n  context_before: '('\n", 1, 3,
 	  "context_before does not compile" },
 	{ "empty pattern", "- id: a\n  category: a\n  pattern: ''\n", 3, 12, "'pattern' is empty" },
+	{ "prefix not a sequence", "- id: a\n  category: a\n  pattern: a\n  prefix: a\n", 4, 11,
+	  "'prefix' must be a sequence of strings or sequences of strings" },
+	{ "prefix mixed", "- id: a\n  category: a\n  pattern: a\n  prefix: ['[a]', ['[b]']]\n", 4,
+	  19, "'prefix' mixes classes and sequences of classes" },
+	{ "prefix empty alternative", "- id: a\n  category: a\n  pattern: a\n  prefix: [[]]\n", 4,
+	  12, "a 'prefix' alternative needs at least one class" },
+	{ "prefix class not a string",
+	  "- id: a\n  category: a\n  pattern: a\n  prefix: [['[a]', [b]]]\n", 4, 20,
+	  "'prefix' must be a string" },
+	{ "prefix too long",
+	  "- id: a\n  category: a\n  pattern: a\n  prefix: [[a, a, a, a, a, a, a, a, a, a, a, a, a]]\n",
+	  4, 12, "'prefix' has at most 12 classes per alternative" },
+	{ "prefix too many alternatives",
+	  "- id: a\n  category: a\n  pattern: a\n  prefix: [[a], [a], [a], [a], [a], [a], [a], [a], "
+	  "[a]]\n",
+	  4, 11, "'prefix' has at most 8 alternatives" },
+	{ "prefix does not compile", "- id: a\n  category: a\n  pattern: a\n  prefix: ['(']\n", 1,
+	  3, "prefix does not compile" },
 	{ "anchor not mapping", "- id: a\n  category: a\n  pattern: a@\n  anchor: '@'\n", 4, 11,
 	  "'anchor' must be a mapping" },
 	{ "anchor no literal", "- id: a\n  category: a\n  pattern: a@\n  anchor: {before: 1}\n", 4,
@@ -854,6 +872,59 @@ static void test_anchor_back(void **state)
 	sn_ruleset_free(rs);
 }
 
+/* A declared prefix: one sequence of classes, or alternatives. */
+static void test_prefix(void **state)
+{
+	(void)state;
+	sn_ruleset *rs;
+	diags d;
+	int rc = load_text("- id: one\n  category: t\n  pattern: 'a[0-9]'\n  prefix: [a, '[0-9]']\n"
+			   "- id: alts\n  category: t\n  pattern: 'ab[0-9]|cd'\n"
+			   "  prefix: [[a, b, '[0-9]'], ['[c]', '[d-e]']]\n"
+			   "- id: ci\n  category: t\n  pattern: 'ab'\n  caseless: true\n"
+			   "  prefix: [[a, '[b]']]\n"
+			   "- id: none\n  category: t\n  pattern: 'a'\n  prefix: []\n",
+			   &rs, &d);
+	print_diags(&d);
+	assert_int_equal(rc, 0);
+	const sn_rule *r = rule_by_id(rs, "one");
+	assert_int_equal(r->nprefix_alt, 1);
+	assert_int_equal(r->prefix_alt[0], 2);
+	assert_int_equal(r->nprefix, 2);
+	for (int b = 0; b < 256; b++) {
+		assert_int_equal(r->prefix[0][b], b == 'a' || b >= 0x80);
+		assert_int_equal(r->prefix[1][b], (b >= '0' && b <= '9') || b >= 0x80);
+	}
+
+	/* the byte tables hold the union over the positions all alternatives
+	 * have; each alternative keeps its own classes */
+	r = rule_by_id(rs, "alts");
+	assert_int_equal(r->nprefix_alt, 2);
+	assert_int_equal(r->prefix_alt[0], 3);
+	assert_int_equal(r->prefix_alt[1], 2);
+	assert_int_equal(r->nprefix_src, 5);
+	assert_string_equal(r->prefix_src[3], "[c]");
+	assert_int_equal(r->nprefix, 2);
+	for (int b = 0; b < 256; b++) {
+		assert_int_equal(r->prefix[0][b], b == 'a' || b == 'c' || b >= 0x80);
+		assert_int_equal(r->prefix[1][b], b == 'b' || b == 'd' || b == 'e' || b >= 0x80);
+		assert_int_equal(r->prefix_cls[2][b], (b >= '0' && b <= '9') || b >= 0x80);
+		assert_int_equal(r->prefix_cls[4][b], b == 'd' || b == 'e' || b >= 0x80);
+	}
+
+	/* compiled with the rule's options */
+	r = rule_by_id(rs, "ci");
+	assert_int_equal(r->nprefix_alt, 1);
+	assert_int_equal(r->prefix[0]['A'], 1);
+	assert_int_equal(r->prefix[1]['B'], 1);
+	assert_int_equal(r->prefix[1]['c'], 0);
+
+	r = rule_by_id(rs, "none");
+	assert_int_equal(r->nprefix_alt, 0);
+	assert_int_equal(r->nprefix, 0);
+	sn_ruleset_free(rs);
+}
+
 static sn_ruleset *load_shipped(void)
 {
 	const char *dirs[1] = { SHIPPED_DIR };
@@ -991,6 +1062,24 @@ static size_t next_char(const char *t, size_t n, size_t p)
 	return p;
 }
 
+/* The declared prefix at t + p: one alternative's classes hold the bytes
+ * there (those past the end of the text are not judged). */
+static int prefix_allows(const sn_rule *r, const char *t, size_t n, size_t p)
+{
+	size_t k = 0;
+	if (!r->nprefix_alt)
+		return 1;
+	for (size_t a = 0; a < r->nprefix_alt; a++) {
+		size_t i = 0;
+		while (i < r->prefix_alt[a] && (p + i >= n || r->prefix_cls[k + i][(uint8_t)t[p + i]]))
+			i++;
+		if (i == r->prefix_alt[a])
+			return 1;
+		k += r->prefix_alt[a];
+	}
+	return 0;
+}
+
 static size_t run_path(const sn_rule *r, const char *t, size_t n, int fast, span *out, size_t max)
 {
 	pcre2_match_data *md = pcre2_match_data_create(64, NULL);
@@ -1033,6 +1122,8 @@ static size_t run_path(const sn_rule *r, const char *t, size_t n, int fast, span
 					}
 				}
 				if (r->has_boundary && p > 0 && r->boundary[(uint8_t)t[p - 1]])
+					continue;
+				if (r->anchor == SN_ANCHOR_FIRST && !prefix_allows(r, t, n, p))
 					continue;
 				if (pcre2_match(r->re_anchored, (PCRE2_SPTR)t, n, p, 0, md,
 						NULL) >= 0) {
@@ -1104,6 +1195,10 @@ static void test_shipped_anchor_exact(void **state)
 		"-", " ", "\n", "\t", ";", ",", "\"", "'", "2601 DC Delft", "1234ab", "NL-2611ET",
 		"Kerkstraat 12, ", "\xc3\xa9", "\xe6\x88\x91", "\xe2\x80\x9c", "(", ")", "+",
 		"31", "A", "z", "_", "#", "=", "?", "/", "x@2x.png", "-12", ".5",
+		/* near misses of the prefixes' alternatives */
+		"2024-01-02T09:36:56.250Z", "200 185 ms", "1234 ab", "nl-1234 ab", "NL-1234 AB",
+		"14 020", "140318", "(06)", "0612345678", "06123456789", "1234 56 789",
+		"1234-56-789", "01-02-2020", "2021 is", "123 456 78", "0800 1234", "0031",
 	};
 	static uint64_t rng = 0x9E3779B97F4A7C15ull;
 	char *text = malloc(20000);
@@ -1169,6 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_anchor_user_rules),
 		cmocka_unit_test(test_anchor_back),
+		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_anchor_shipped),
 		cmocka_unit_test(test_shipped_set),
 		cmocka_unit_test(test_shipped_patterns),
