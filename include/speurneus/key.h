@@ -54,6 +54,21 @@ int sn_key_load_or_create_default(sn_key *out, int *created, char *path_out,
 void sn_fingerprint(const sn_key *k, const char *category, const char *value,
 		    size_t n, uint8_t out[32]);
 
+/*
+ * The same fingerprints for many values of one category: the hash state
+ * after the key and the category is made once (sn_fingerprint_begin) and
+ * copied for each value (sn_fingerprint_value), which skips setting up the
+ * key block per value.  The state holds key material: sn_fingerprint_end
+ * wipes it.
+ */
+typedef struct sn_fp_base {
+	_Alignas(64) unsigned char opaque[384];
+} sn_fp_base;
+
+void sn_fingerprint_begin(sn_fp_base *b, const sn_key *k, const char *category);
+void sn_fingerprint_value(const sn_fp_base *b, const char *value, size_t n, uint8_t out[32]);
+void sn_fingerprint_end(sn_fp_base *b);
+
 /* Set k->id from k->k. */
 void sn_key_compute_id(sn_key *k);
 

@@ -54,6 +54,7 @@ struct sn_matcher {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
 	uint8_t *use_jit;        /* per rule: JIT code present */
+	sn_fp_base *fp;          /* per rule: fingerprint state after key and category */
 	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
 	uint64_t first_mask[256];
 	uint64_t boundary_mask[256];
@@ -136,6 +137,10 @@ void sn_matcher_free(sn_matcher *m)
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit);
 	free(m->use_jit);
+	if (m->fp)
+		for (size_t i = 0; i < m->rs->n; i++)
+			sn_fingerprint_end(&m->fp[i]);
+	free(m->fp);
 	free(m->frontier);
 	free(m->c);
 	sn_buf_free(&m->norms);
@@ -221,6 +226,11 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 	}
 	uint32_t maxcap = 0;
 	m->use_jit = calloc(rs->n ? rs->n : 1, 1);
+	m->fp = aligned_alloc(_Alignof(sn_fp_base), (rs->n ? rs->n : 1) * sizeof *m->fp);
+	if (!m->fp)
+		goto fail;
+	for (size_t i = 0; i < rs->n; i++)
+		sn_fingerprint_begin(&m->fp[i], o->key, rs->rules[i].category);
 	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
 	if (!m->use_jit || !m->frontier)
 		goto fail;
@@ -1351,7 +1361,7 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			f.raw_len = k->end - k->start;
 			f.normalized = norm;
 		}
-		sn_fingerprint(m->o.key, r->category, norm, k->norm_len, f.fingerprint);
+		sn_fingerprint_value(&m->fp[k->rule], norm, k->norm_len, f.fingerprint);
 		m->last_end = c->base_offset + k->end;
 		rc = cb(&f, payload);
 	}

@@ -49,22 +49,47 @@ void sn_key_compute_id(sn_key *k)
 	sodium_memzero(h, sizeof h);
 }
 
-void sn_fingerprint(const sn_key *k, const char *category, const char *value, size_t n,
-		    uint8_t out[32])
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(sn_fp_base),
+	       "sn_fp_base holds a crypto_generichash_state");
+_Static_assert(_Alignof(crypto_generichash_state) <= _Alignof(sn_fp_base),
+	       "sn_fp_base is aligned for a crypto_generichash_state");
+
+void sn_fingerprint_begin(sn_fp_base *b, const sn_key *k, const char *category)
 {
-	crypto_generichash_state st;
+	crypto_generichash_state *st = (crypto_generichash_state *)b->opaque;
 	const unsigned char sep = 0;
 
 	if (!category)
 		category = "";
-	crypto_generichash_init(&st, k->k, SN_KEY_BYTES, SN_FINGERPRINT_LEN);
-	crypto_generichash_update(&st, (const unsigned char *)category, strlen(category));
-	/* The separator keeps ("ab", "c") and ("a", "bc") apart. */
-	crypto_generichash_update(&st, &sep, 1);
+	crypto_generichash_init(st, k->k, SN_KEY_BYTES, SN_FINGERPRINT_LEN);
+	crypto_generichash_update(st, (const unsigned char *)category, strlen(category));
+	crypto_generichash_update(st, &sep, 1);
+}
+
+void sn_fingerprint_value(const sn_fp_base *b, const char *value, size_t n, uint8_t out[32])
+{
+	crypto_generichash_state st;
+
+	memcpy(&st, b->opaque, sizeof st);
 	if (n)
 		crypto_generichash_update(&st, (const unsigned char *)value, n);
 	crypto_generichash_final(&st, out, SN_FINGERPRINT_LEN);
 	sodium_memzero(&st, sizeof st);
+}
+
+void sn_fingerprint_end(sn_fp_base *b)
+{
+	sodium_memzero(b, sizeof *b);
+}
+
+void sn_fingerprint(const sn_key *k, const char *category, const char *value, size_t n,
+		    uint8_t out[32])
+{
+	sn_fp_base b;
+
+	sn_fingerprint_begin(&b, k, category);
+	sn_fingerprint_value(&b, value, n, out);
+	sn_fingerprint_end(&b);
 }
 
 static int write_all(int fd, const char *p, size_t n)

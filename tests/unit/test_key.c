@@ -259,6 +259,53 @@ static void test_fingerprint_matches_blake2b(void **state)
 	assert_memory_equal(got, want, 32);
 }
 
+/* A prepared category state gives the plain construction's fingerprint for
+ * every value, reused many times, and is wiped at the end. */
+static void test_fingerprint_base(void **state)
+{
+	(void)state;
+	sn_key k;
+	sn_fp_base b;
+	uint8_t got[32], want[32];
+	unsigned char msg[200];
+	static const char *cats[] = { "bsn", "", "email" };
+	static const char *vals[] = { "111222333", "", "jan@example.nl", "x" };
+	char long_val[150];
+
+	memset(long_val, 'v', sizeof long_val - 1);
+	long_val[sizeof long_val - 1] = '\0';
+	for (int i = 0; i < SN_KEY_BYTES; i++)
+		k.k[i] = (uint8_t)(i * 13 + 5);
+	for (size_t c = 0; c < sizeof cats / sizeof cats[0]; c++) {
+		sn_fingerprint_begin(&b, &k, cats[c]);
+		for (size_t round = 0; round < 2; round++) {
+			for (size_t v = 0; v <= sizeof vals / sizeof vals[0]; v++) {
+				const char *val = v < sizeof vals / sizeof vals[0] ? vals[v] : long_val;
+				size_t cl = strlen(cats[c]), vl = strlen(val);
+				memcpy(msg, cats[c], cl);
+				msg[cl] = 0;
+				memcpy(msg + cl + 1, val, vl);
+				assert_int_equal(crypto_generichash(want, sizeof want, msg, cl + 1 + vl,
+								    k.k, SN_KEY_BYTES),
+						 0);
+				sn_fingerprint_value(&b, val, vl, got);
+				assert_memory_equal(got, want, 32);
+				sn_fingerprint(&k, cats[c], val, vl, got);
+				assert_memory_equal(got, want, 32);
+			}
+		}
+		sn_fingerprint_end(&b);
+		for (size_t i = 0; i < sizeof b.opaque; i++)
+			assert_int_equal(b.opaque[i], 0);
+	}
+	/* a NULL category is the empty one */
+	sn_fingerprint_begin(&b, &k, NULL);
+	sn_fingerprint_value(&b, "x", 1, got);
+	sn_fingerprint(&k, "", "x", 1, want);
+	assert_memory_equal(got, want, 32);
+	sn_fingerprint_end(&b);
+}
+
 static int is_hex8(const char *s)
 {
 	if (strlen(s) != 8)
@@ -363,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fingerprint_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fingerprint_matches_blake2b, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fingerprint_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
 	};
