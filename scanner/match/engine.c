@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/utf8.h"
 #include "match/context.h"
 #include "match/rule.h"
 #include "speurneus/error.h"
@@ -525,6 +526,19 @@ static inline void first_rules_in(sn_matcher *m, const sn_chunk *c, size_t from,
 	}
 }
 
+/* The first trigger byte in d[q, qend), or qend. */
+static inline size_t next_trigger(const sn_matcher *m, const uint8_t *d, size_t q, size_t qend)
+{
+	const uint8_t *trig = m->trigger;
+	/* eight look-ups per step: most text has no trigger */
+	while (q + 8 <= qend && !(trig[d[q]] | trig[d[q + 1]] | trig[d[q + 2]] | trig[d[q + 3]] |
+				  trig[d[q + 4]] | trig[d[q + 5]] | trig[d[q + 6]] | trig[d[q + 7]]))
+		q += 8;
+	while (q < qend && !trig[d[q]])
+		q++;
+	return q;
+}
+
 /*
  * Candidate starts of the first-byte rules, in increasing order.  A match
  * starting at p has a trigger byte at p + i for some i <= trigger_reach (when
@@ -545,7 +559,6 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 			lo = pos[b];
 	}
 	const uint8_t *d = (const uint8_t *)c->data;
-	const uint8_t *trig = m->trigger;
 	const size_t reach = m->trigger_reach, end = c->emit_to;
 	size_t tail = c->len > reach ? c->len - reach : 0;
 	if (tail > end)
@@ -553,13 +566,7 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 	size_t next = lo; /* positions below were looked at */
 	size_t qend = end + reach < c->len ? end + reach : c->len;
 	for (size_t q = lo; next < tail && live; q++) {
-		/* the skip: eight look-ups per step, most text has no trigger */
-		while (q + 8 <= qend && !(trig[d[q]] | trig[d[q + 1]] | trig[d[q + 2]] |
-					  trig[d[q + 3]] | trig[d[q + 4]] | trig[d[q + 5]] |
-					  trig[d[q + 6]] | trig[d[q + 7]]))
-			q += 8;
-		while (q < qend && !trig[d[q]])
-			q++;
+		q = next_trigger(m, d, q, qend);
 		if (q >= qend)
 			break;
 		size_t from = q > reach ? q - reach : 0, to = q + 1;
@@ -825,6 +832,8 @@ static void resolve(sn_matcher *m)
 
 static size_t back_chars(const sn_chunk *c, size_t p, unsigned n)
 {
+	if (p >= n && sn_ascii_run((const uint8_t *)c->data + p - n, n) == n)
+		return p - n; /* n ASCII characters */
 	while (p > 0 && n > 0) {
 		p--;
 		if (((uint8_t)c->data[p] & 0xC0) != 0x80)
@@ -837,6 +846,12 @@ static size_t back_chars(const sn_chunk *c, size_t p, unsigned n)
 
 static size_t fwd_chars(const sn_chunk *c, size_t p, unsigned n)
 {
+	if (n <= c->len - p && sn_ascii_run((const uint8_t *)c->data + p, n) == n) {
+		p += n; /* n ASCII characters, and what would follow the last */
+		while (p < c->len && ((uint8_t)c->data[p] & 0xC0) == 0x80)
+			p++;
+		return p;
+	}
 	while (p < c->len && n > 0) {
 		p = next_char(c, p);
 		n--;
@@ -968,9 +983,7 @@ static int copy_line(const char *l, size_t n)
 static int sql_detect(const char *d, size_t n)
 {
 	static const char *const marks[] = { "INSERT INTO", "CREATE TABLE" };
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && d[i - 1] != '\n')
-			continue;
+	for (size_t i = 0; i < n;) { /* i: a line start */
 		for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
 			if (starts_with_ci(d + i, n - i, marks[k]))
 				return 1;
@@ -978,6 +991,9 @@ static int sql_detect(const char *d, size_t n)
 		const char *nl = memchr(d + i, '\n', n - i);
 		if (copy_line(d + i, nl ? (size_t)(nl - (d + i)) : n - i))
 			return 1;
+		if (!nl)
+			break;
+		i = (size_t)(nl - d) + 1;
 	}
 	return 0;
 }
@@ -1311,8 +1327,8 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		while (cur < to) {
 			const char *nl = memchr(c->data + cur, '\n', to - cur);
 			if (!nl) {
-				for (; cur < to; cur++)
-					col += (((uint8_t)c->data[cur] & 0xC0) != 0x80);
+				col += sn_utf8_chars(c->data + cur, to - cur);
+				cur = to;
 				break;
 			}
 			line++;

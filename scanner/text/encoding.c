@@ -18,6 +18,7 @@
  *  - NBSP (U+00A0) and narrow NBSP (U+202F) become a space in every encoding
  *    because Dutch numbers and postcodes are often typeset with them.
  */
+#include "common/utf8.h"
 #include "text/decode.h"
 
 #include <string.h>
@@ -170,23 +171,6 @@ static int utf8_seq(const uint8_t *p, size_t n, size_t *len, uint32_t *cp)
 	return 1;
 }
 
-/* Length of the ASCII run at p, a word at a time: most text is ASCII. */
-static size_t ascii_run(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i + 8 <= n) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		if (w & UINT64_C(0x8080808080808080))
-			break;
-		i += 8;
-	}
-	while (i < n && p[i] < 0x80)
-		i++;
-	return i;
-}
-
 static size_t decode_utf8(const uint8_t *in, size_t n, int final, char *out, size_t cap,
 			  size_t *produced)
 {
@@ -199,7 +183,7 @@ static size_t decode_utf8(const uint8_t *in, size_t n, int final, char *out, siz
 
 		if (in[i] < 0x80) {
 			size_t room = cap - o, k;
-			k = ascii_run(in + i, n - i < room ? n - i : room);
+			k = sn_ascii_run(in + i, n - i < room ? n - i : room);
 			memcpy(out + o, in + i, k);
 			i += k;
 			o += k;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "speurneus/error.h"
 #include "text/decode.h"
 #include "text/text.h"
@@ -271,8 +272,7 @@ static void shift(stream *s, size_t cut)
 	} else {
 		p = tb;
 	}
-	for (; p < end; p++)
-		s->base_col += !is_cont(*p);
+	s->base_col += sn_utf8_chars(p, (size_t)(end - p));
 	s->base_offset += ns;
 	memmove(tb, tb + ns, s->tlen - ns);
 	s->tlen -= ns;

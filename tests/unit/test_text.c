@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "common/utf8.h"
 #include "speurneus/error.h"
 #include "text/text.h"
 
@@ -808,10 +809,43 @@ static void test_reuse(void **state)
 	sn_text_free(t);
 }
 
+/* The word-at-a-time counters against a byte at a time, at every length
+ * and alignment, on bytes drawn from ASCII, lead and continuation bytes. */
+static void test_utf8_counters(void **state)
+{
+	(void)state;
+	static const uint8_t pool[] = { 'a', ' ', '\n', 0x00, 0x7F, 0x80, 0xA9, 0xBF, 0xC3, 0xE2, 0xF0, 0xFF };
+	uint8_t buf[80];
+	uint64_t x = 0x2545F4914F6CDD1Dull;
+	for (int round = 0; round < 2000; round++) {
+		for (size_t i = 0; i < sizeof buf; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* runs of ASCII as well as mixed words */
+			buf[i] = round % 3 == 0 ? (uint8_t)('a' + x % 26) : pool[x % sizeof pool];
+		}
+		if (round % 3 == 0)
+			buf[x % sizeof buf] = pool[(x >> 8) % sizeof pool];
+		for (size_t off = 0; off < 9; off++) {
+			for (size_t n = 0; off + n <= sizeof buf; n++) {
+				size_t chars = 0, run = 0;
+				for (size_t i = 0; i < n; i++)
+					chars += (buf[off + i] & 0xC0) != 0x80;
+				while (run < n && buf[off + run] < 0x80)
+					run++;
+				assert_int_equal(sn_utf8_chars((const char *)buf + off, n), chars);
+				assert_int_equal(sn_ascii_run(buf + off, n), run);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_utf8_counters),
 		cmocka_unit_test(test_same_text_every_encoding),
 		cmocka_unit_test(test_utf8_fallback),
 		cmocka_unit_test(test_utf16_cases),

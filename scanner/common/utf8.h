@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Counting over UTF-8 text a word (eight bytes) at a time.  Line and column
+ * numbers and keyword windows count characters, and most text is ASCII, so
+ * these run once per finding and once per chunk over every byte.
+ */
+#ifndef SN_COMMON_UTF8_H
+#define SN_COMMON_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SN_UTF8_HIGHS UINT64_C(0x8080808080808080)
+
+/* Length of the ASCII run at p (at most n). */
+static inline size_t sn_ascii_run(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w & SN_UTF8_HIGHS)
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* Characters in p[0..n): the bytes that are not continuation bytes
+ * (10xxxxxx), as a column counts them. */
+static inline size_t sn_utf8_chars(const char *p, size_t n)
+{
+	size_t cont = 0, i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		/* 0x80 in each byte with bit 7 set and bit 6 clear, then the
+		 * sum of those bytes with one multiply */
+		uint64_t t = (w & ~(w << 1) & SN_UTF8_HIGHS) >> 7;
+		cont += (size_t)((t * UINT64_C(0x0101010101010101)) >> 56);
+	}
+	for (; i < n; i++)
+		cont += ((uint8_t)p[i] & 0xC0) == 0x80;
+	return n - cont;
+}
+
+#endif
