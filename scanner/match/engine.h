@@ -29,9 +29,11 @@ typedef struct sn_match_options {
 	int reveal;          /* hand out raw and normalized values */
 	int slow_path;       /* use plain PCRE2 over every chunk for all rules */
 	long only_rule;      /* -1: all rules; else the index of the only rule */
+	int no_vector;       /* skip text to trigger bytes without SSSE3 even
+				where the CPU has it (tests compare the two) */
 } sn_match_options;
 
-#define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1 }
+#define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1, 0 }
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o);
 void sn_matcher_free(sn_matcher *m);
