@@ -324,17 +324,31 @@ size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char 
 	return nc;
 }
 
-long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos)
+long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos,
+		     sn_table_cursor *cur)
 {
 	if (!t->detected)
 		return -1;
 	long col = 0;
 	int q = 0;
-	for (size_t i = line_start; i < pos; i++) {
+	size_t i = line_start;
+	if (cur && cur->data == data && cur->line_start == line_start && cur->pos <= pos) {
+		i = cur->pos;
+		col = cur->col;
+		q = cur->quoted;
+	}
+	for (; i < pos; i++) {
 		if (data[i] == '"' && !t->raw)
 			q = !q;
 		else if (data[i] == t->delim && !q)
 			col++;
+	}
+	if (cur) {
+		cur->data = data;
+		cur->line_start = line_start;
+		cur->pos = pos;
+		cur->col = col;
+		cur->quoted = q;
 	}
 	if (q || (size_t)col >= t->ncols)
 		return -1;

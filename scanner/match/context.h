@@ -63,9 +63,20 @@ int sn_table_set(sn_table *t, const char *const *cols, size_t ncols, char delim)
 size_t sn_table_cells(const sn_table *t, const char *line, size_t n, const char **cell,
 		      size_t *len, size_t max);
 
+/* Where the last column count stopped, so that the next position on the
+ * same line continues from there instead of from the line start (a CSV line
+ * holds several values).  Zero it before the first use on a buffer. */
+typedef struct sn_table_cursor {
+	const char *data;
+	size_t line_start, pos;
+	long col;
+	int quoted;
+} sn_table_cursor;
+
 /* Column index of position `pos`, counting delimiters outside double quotes
- * from `line_start`; -1 when it cannot be told. */
-long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos);
+ * from `line_start`; -1 when it cannot be told.  `cur` may be NULL. */
+long sn_table_column(const sn_table *t, const char *data, size_t line_start, size_t pos,
+		     sn_table_cursor *cur);
 
 /* Make *dst an exact copy of *src (what it held before is freed).  Returns
  * 0, or SN_ENOMEM with *dst cleared. */

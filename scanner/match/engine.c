@@ -120,6 +120,7 @@ struct sn_matcher {
 		uint64_t too_long;   /* rows cut at SN_TABLE_ROW_MAX */
 	} tb;
 	/* per chunk scratch */
+	sn_table_cursor tcur;    /* the column count on the current line */
 	cand *c;
 	size_t nc, capc;
 	sn_buf norms;
@@ -1241,7 +1242,7 @@ static void score(sn_matcher *m, const sn_chunk *c, const cand *k, size_t line_s
 	out->field = NULL;
 	out->row = -1;
 	if (m->table.detected && line_start_known) {
-		out->col = sn_table_column(&m->table, c->data, line_start, k->start);
+		out->col = sn_table_column(&m->table, c->data, line_start, k->start, &m->tcur);
 		if (out->col >= 0 && (size_t)out->col < m->table.ncols) {
 			out->field = m->table.headers[out->col]; /* NULL without a header */
 			out->row = (int64_t)line - (m->table.headerless ? 0 : 1);
@@ -1358,6 +1359,7 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		m->sql = !m->table.detected && sql_detect(c->data, c->len < 65536 ? c->len : 65536);
 	}
 	m->nc = 0;
+	memset(&m->tcur, 0, sizeof m->tcur);
 	sn_buf_reset(&m->norms);
 	collect(m, c);
 	if (m->nc == 0 && !m->sql)

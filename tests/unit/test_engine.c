@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "match/context.h"
 #include "match/engine.h"
 #include "match/rule.h"
 #include "speurneus/error.h"
@@ -965,6 +966,44 @@ static void test_user_walk_back(void **state)
 	rmdir(dir);
 }
 
+/* A column count continued from the cursor equals the count from the line
+ * start, for positions in any order, on several lines, quotes anywhere. */
+static void test_table_column_cursor(void **state)
+{
+	(void)state;
+	static const char head[] = "a,b,c,d,e,f,g,h\n1,2,3,4,5,6,7,8\n";
+	sn_table t;
+	memset(&t, 0, sizeof t);
+	sn_table_detect(&t, head, sizeof head - 1);
+	assert_int_equal(t.detected, 1);
+	assert_int_equal(t.raw, 0);
+	char text[400];
+	for (int round = 0; round < 500; round++) {
+		for (size_t i = 0; i < sizeof text; i++)
+			text[i] = "aaa,,\" \n"[next_rand() % 8];
+		sn_table_cursor cur;
+		memset(&cur, 0, sizeof cur);
+		size_t ls = 0, pos = 0;
+		for (int step = 0; step < 60; step++) {
+			uint64_t r = next_rand();
+			if (r % 7 == 0) /* another line */
+				ls = (size_t)(r >> 8) % 200;
+			if (r % 5 == 0 || pos < ls) /* back, or a fresh start */
+				pos = ls + (size_t)(r >> 16) % 100;
+			else
+				pos += (size_t)(r >> 16) % 20;
+			if (pos >= sizeof text)
+				pos = ls;
+			long want = sn_table_column(&t, text, ls, pos, NULL);
+			long got = sn_table_column(&t, text, ls, pos, &cur);
+			if (want != got)
+				fail_msg("round %d step %d: line %zu pos %zu: %ld vs %ld", round, step,
+					 ls, pos, got, want);
+		}
+	}
+	sn_table_clear(&t);
+}
+
 /* A prefix with alternatives: every alternative is tried, and one left out
  * of the declaration costs the fast path its matches (which is how
  * `speurneus rules test` exposes it). */
@@ -1038,6 +1077,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_prefix_alternatives),
+		cmocka_unit_test(test_table_column_cursor),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
 		cmocka_unit_test(test_sql_dump),
