@@ -69,6 +69,27 @@ void sn_fingerprint_begin(sn_fp_base *b, const sn_key *k, const char *category);
 void sn_fingerprint_value(const sn_fp_base *b, const char *value, size_t n, uint8_t out[32]);
 void sn_fingerprint_end(sn_fp_base *b);
 
+/*
+ * A memo of recent fingerprints.  Personal data repeats -- the same
+ * customer on every row of an orders table, the same user on every log
+ * line -- and a fingerprint costs two BLAKE2b compressions.  Direct-mapped:
+ * `entries` slots (rounded up to a power of two), each holding a value of
+ * at most SN_FP_MEMO_VALUE bytes itself, so a hit is exact; longer values
+ * are always hashed.  One per thread.  The slots hold personal data and are
+ * wiped when the memo is freed.
+ */
+#define SN_FP_MEMO_VALUE 45
+typedef struct sn_fp_memo sn_fp_memo;
+
+sn_fp_memo *sn_fp_memo_new(size_t entries); /* NULL when out of memory */
+void sn_fp_memo_free(sn_fp_memo *m);
+
+/* sn_fingerprint_value(b, value, n, out), answered from the memo when the
+ * same `tag` (which names b: one tag per base) and value were seen in the
+ * slot; `m` may be NULL. */
+void sn_fingerprint_memo(sn_fp_memo *m, unsigned tag, const sn_fp_base *b, const char *value,
+			 size_t n, uint8_t out[32]);
+
 /* Set k->id from k->k. */
 void sn_key_compute_id(sn_key *k);
 

@@ -41,6 +41,9 @@
 #define SN_TABLE_ROWS 4096           /* rows per batch */
 #define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
 #define SN_LEAD 4                    /* leading bytes checked by table before PCRE2 */
+#ifndef SN_FP_MEMO
+#define SN_FP_MEMO 16384             /* fingerprint memo slots per matcher (80 bytes each) */
+#endif
 _Static_assert(SN_LEAD == 4, "first_rules_at ANDs lead[1..3]");
 #define COL_NAMED 1    /* col_hit: the header names the column */
 #define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
@@ -61,6 +64,7 @@ struct sn_matcher {
 	pcre2_jit_stack *jit;
 	uint8_t *use_jit;        /* per rule: JIT code present */
 	sn_fp_base *fp;          /* per rule: fingerprint state after key and category */
+	sn_fp_memo *memo;        /* recent fingerprints, by rule and value */
 	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
 	uint64_t first_mask[256];
 	uint64_t boundary_mask[256];
@@ -154,6 +158,7 @@ void sn_matcher_free(sn_matcher *m)
 		for (size_t i = 0; i < m->rs->n; i++)
 			sn_fingerprint_end(&m->fp[i]);
 	free(m->fp);
+	sn_fp_memo_free(m->memo);
 	free(m->frontier);
 	free(m->c);
 	sn_buf_free(&m->norms);
@@ -257,6 +262,8 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 		goto fail;
 	for (size_t i = 0; i < rs->n; i++)
 		sn_fingerprint_begin(&m->fp[i], o->key, rs->rules[i].category);
+	if (!(m->memo = sn_fp_memo_new(SN_FP_MEMO)))
+		goto fail;
 	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
 	if (!m->use_jit || !m->frontier)
 		goto fail;
@@ -1436,7 +1443,8 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			f.raw_len = k->end - k->start;
 			f.normalized = norm;
 		}
-		sn_fingerprint_value(&m->fp[k->rule], norm, k->norm_len, f.fingerprint);
+		sn_fingerprint_memo(m->memo, k->rule, &m->fp[k->rule], norm, k->norm_len,
+				    f.fingerprint);
 		m->last_end = c->base_offset + k->end;
 		rc = cb(&f, payload);
 	}

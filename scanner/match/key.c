@@ -92,6 +92,86 @@ void sn_fingerprint(const sn_key *k, const char *category, const char *value, si
 	sn_fingerprint_end(&b);
 }
 
+typedef struct memo_slot {
+	uint8_t fp[SN_FINGERPRINT_LEN];
+	uint16_t tag;
+	uint8_t len; /* 0: empty */
+	char v[SN_FP_MEMO_VALUE];
+} memo_slot;
+
+struct sn_fp_memo {
+	size_t mask;
+	memo_slot *slot;
+};
+
+sn_fp_memo *sn_fp_memo_new(size_t entries)
+{
+	size_t n = 1;
+	while (n < entries && n < ((size_t)1 << 24))
+		n <<= 1;
+	sn_fp_memo *m = malloc(sizeof *m);
+	if (!m)
+		return NULL;
+	m->slot = calloc(n, sizeof *m->slot);
+	if (!m->slot) {
+		free(m);
+		return NULL;
+	}
+	m->mask = n - 1;
+	return m;
+}
+
+void sn_fp_memo_free(sn_fp_memo *m)
+{
+	if (!m)
+		return;
+	sodium_memzero(m->slot, (m->mask + 1) * sizeof *m->slot);
+	free(m->slot);
+	free(m);
+}
+
+/* Slot of (tag, value): a word-at-a-time multiply-xorshift mix.  Anyone who
+ * can choose the values can make them share slots, which costs only the
+ * misses; a hit still compares the whole value. */
+static size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v, size_t n)
+{
+	const uint64_t k = 0x9E3779B97F4A7C15ull;
+	uint64_t h = ((uint64_t)tag << 8 | n) * k;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, v + i, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		uint64_t w = 0;
+		memcpy(&w, v + i, n - i);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 32;
+	return (size_t)h & m->mask;
+}
+
+void sn_fingerprint_memo(sn_fp_memo *m, unsigned tag, const sn_fp_base *b, const char *value,
+			 size_t n, uint8_t out[32])
+{
+	if (!m || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX) {
+		sn_fingerprint_value(b, value, n, out);
+		return;
+	}
+	memo_slot *s = &m->slot[memo_index(m, tag, value, n)];
+	if (s->len == n && s->tag == tag && memcmp(s->v, value, n) == 0) {
+		memcpy(out, s->fp, SN_FINGERPRINT_LEN);
+		return;
+	}
+	sn_fingerprint_value(b, value, n, out);
+	s->len = (uint8_t)n;
+	s->tag = (uint16_t)tag;
+	memcpy(s->v, value, n);
+	memcpy(s->fp, out, SN_FINGERPRINT_LEN);
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {

@@ -268,8 +268,8 @@ static void test_fingerprint_base(void **state)
 	sn_fp_base b;
 	uint8_t got[32], want[32];
 	unsigned char msg[200];
-	static const char *cats[] = { "bsn", "", "email" };
-	static const char *vals[] = { "111222333", "", "jan@example.nl", "x" };
+	static const char *cats[] = {"bsn", "", "email"};
+	static const char *vals[] = {"111222333", "", "jan@example.nl", "x"};
 	char long_val[150];
 
 	memset(long_val, 'v', sizeof long_val - 1);
@@ -280,13 +280,14 @@ static void test_fingerprint_base(void **state)
 		sn_fingerprint_begin(&b, &k, cats[c]);
 		for (size_t round = 0; round < 2; round++) {
 			for (size_t v = 0; v <= sizeof vals / sizeof vals[0]; v++) {
-				const char *val = v < sizeof vals / sizeof vals[0] ? vals[v] : long_val;
+				const char *val =
+					v < sizeof vals / sizeof vals[0] ? vals[v] : long_val;
 				size_t cl = strlen(cats[c]), vl = strlen(val);
 				memcpy(msg, cats[c], cl);
 				msg[cl] = 0;
 				memcpy(msg + cl + 1, val, vl);
-				assert_int_equal(crypto_generichash(want, sizeof want, msg, cl + 1 + vl,
-								    k.k, SN_KEY_BYTES),
+				assert_int_equal(crypto_generichash(want, sizeof want, msg,
+								    cl + 1 + vl, k.k, SN_KEY_BYTES),
 						 0);
 				sn_fingerprint_value(&b, val, vl, got);
 				assert_memory_equal(got, want, 32);
@@ -304,6 +305,58 @@ static void test_fingerprint_base(void **state)
 	sn_fingerprint(&k, "", "x", 1, want);
 	assert_memory_equal(got, want, 32);
 	sn_fingerprint_end(&b);
+}
+
+/* The memo answers exactly what hashing gives: for repeated values, values
+ * sharing a slot, the same value under two tags (categories), values too
+ * long to keep and the empty value. */
+static void test_fingerprint_memo(void **state)
+{
+	(void)state;
+	sn_key k;
+	sn_fp_base b[2];
+	uint8_t got[32], want[32];
+	char v[64];
+	for (int i = 0; i < SN_KEY_BYTES; i++)
+		k.k[i] = (uint8_t)(i * 5 + 1);
+	sn_fingerprint_begin(&b[0], &k, "bsn");
+	sn_fingerprint_begin(&b[1], &k, "phone");
+	static const size_t sizes[] = {1, 2, 64};
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		sn_fp_memo *m = sn_fp_memo_new(sizes[s]);
+		assert_non_null(m);
+		uint64_t x = 0x1234567;
+		for (int round = 0; round < 3000; round++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* a few values, often repeated, some longer than the memo
+			 * keeps, one empty */
+			size_t n = (size_t)(x % 7 == 0	 ? SN_FP_MEMO_VALUE + 1 + x % 10
+					    : x % 5 == 0 ? 0
+							 : 1 + x % 12);
+			for (size_t i = 0; i < n; i++)
+				v[i] = (char)('0' + (x >> (i % 8)) % 3);
+			unsigned tag = (unsigned)(x >> 40) & 1;
+			sn_fingerprint_value(&b[tag], v, n, want);
+			sn_fingerprint_memo(m, tag, &b[tag], v, n, got);
+			if (memcmp(got, want, 32) != 0)
+				fail_msg("memo of %zu slots, round %d: wrong fingerprint", sizes[s],
+					 round);
+			/* the same value under the other tag */
+			sn_fingerprint_value(&b[!tag], v, n, want);
+			sn_fingerprint_memo(m, !tag, &b[!tag], v, n, got);
+			assert_memory_equal(got, want, 32);
+		}
+		sn_fp_memo_free(m);
+	}
+	/* no memo: plain hashing */
+	sn_fingerprint_value(&b[0], "111222333", 9, want);
+	sn_fingerprint_memo(NULL, 0, &b[0], "111222333", 9, got);
+	assert_memory_equal(got, want, 32);
+	sn_fp_memo_free(NULL);
+	sn_fingerprint_end(&b[0]);
+	sn_fingerprint_end(&b[1]);
 }
 
 static int is_hex8(const char *s)
@@ -411,6 +464,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fingerprint_properties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fingerprint_matches_blake2b, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fingerprint_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fingerprint_memo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_path, setup, teardown),
 	};
