@@ -84,6 +84,11 @@ typedef struct sn_fp_memo sn_fp_memo;
 sn_fp_memo *sn_fp_memo_new(size_t entries); /* NULL when out of memory */
 void sn_fp_memo_free(sn_fp_memo *m);
 
+/* Start loading the slot of (tag, value) into the cache: the memo is larger
+ * than a core's cache, so a caller that knows its next value a little
+ * ahead asks for it here and finds it loaded. */
+void sn_fp_memo_prefetch(const sn_fp_memo *m, unsigned tag, const char *value, size_t n);
+
 /* sn_fingerprint_value(b, value, n, out), answered from the memo when the
  * same `tag` (which names b: one tag per base) and value were seen in the
  * slot; `m` may be NULL. */

@@ -1390,6 +1390,9 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			break;
 		if (k && k->rule == UINT32_MAX)
 			continue;
+		if (k && i + 1 < m->nc && m->c[i + 1].rule != UINT32_MAX)
+			sn_fp_memo_prefetch(m->memo, m->c[i + 1].rule,
+					    m->norms.p + m->c[i + 1].norm_off, m->c[i + 1].norm_len);
 		while (cur < to) {
 			const char *nl = memchr(c->data + cur, '\n', to - cur);
 			if (!nl) {

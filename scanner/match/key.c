@@ -133,7 +133,7 @@ void sn_fp_memo_free(sn_fp_memo *m)
 /* Slot of (tag, value): a word-at-a-time multiply-xorshift mix.  Anyone who
  * can choose the values can make them share slots, which costs only the
  * misses; a hit still compares the whole value. */
-static size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v, size_t n)
+static inline size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v, size_t n)
 {
 	const uint64_t k = 0x9E3779B97F4A7C15ull;
 	uint64_t h = ((uint64_t)tag << 8 | n) * k;
@@ -151,6 +151,12 @@ static size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v, size_
 	}
 	h ^= h >> 32;
 	return (size_t)h & m->mask;
+}
+
+void sn_fp_memo_prefetch(const sn_fp_memo *m, unsigned tag, const char *value, size_t n)
+{
+	if (m && n && n <= SN_FP_MEMO_VALUE)
+		__builtin_prefetch(&m->slot[memo_index(m, tag, value, n)]);
 }
 
 void sn_fingerprint_memo(sn_fp_memo *m, unsigned tag, const sn_fp_base *b, const char *value,
