@@ -84,16 +84,19 @@ typedef struct sn_fp_memo sn_fp_memo;
 sn_fp_memo *sn_fp_memo_new(size_t entries); /* NULL when out of memory */
 void sn_fp_memo_free(sn_fp_memo *m);
 
-/* Start loading the slot of (tag, value) into the cache: the memo is larger
- * than a core's cache, so a caller that knows its next value a little
- * ahead asks for it here and finds it loaded. */
-void sn_fp_memo_prefetch(const sn_fp_memo *m, unsigned tag, const char *value, size_t n);
+/* The slot of (tag, value), whose loading into the cache starts now: the
+ * memo is larger than a core's cache, so a caller that knows its next value
+ * a little ahead asks for its slot then and finds it loaded.
+ * SN_FP_NO_SLOT for a value the memo does not keep (or no memo). */
+#define SN_FP_NO_SLOT ((size_t)-1)
+size_t sn_fp_memo_slot(const sn_fp_memo *m, unsigned tag, const char *value, size_t n);
 
-/* sn_fingerprint_value(b, value, n, out), answered from the memo when the
- * same `tag` (which names b: one tag per base) and value were seen in the
- * slot; `m` may be NULL. */
-void sn_fingerprint_memo(sn_fp_memo *m, unsigned tag, const sn_fp_base *b, const char *value,
-			 size_t n, uint8_t out[32]);
+/* sn_fingerprint_value(b, value, n, out), answered from slot `slot` (what
+ * sn_fp_memo_slot said for this tag and value) when it holds the same `tag`
+ * (which names b: one tag per base) and value, else stored there.  A hit
+ * compares the whole value, so any slot number gives the right answer. */
+void sn_fingerprint_memo(sn_fp_memo *m, size_t slot, unsigned tag, const sn_fp_base *b,
+			 const char *value, size_t n, uint8_t out[32]);
 
 /* Set k->id from k->k. */
 void sn_key_compute_id(sn_key *k);

@@ -1379,6 +1379,7 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 	size_t line_start = 0;
 	int line_start_known = c->base_col == 0;
 	int rc = 0;
+	size_t next_slot_of = SIZE_MAX, next_slot = SN_FP_NO_SLOT;
 	if (m->sql && c->is_first && c->base_offset == 0)
 		sql_line(m, c, 0, 1);
 	for (size_t i = 0; i <= m->nc && rc == 0; i++) {
@@ -1390,9 +1391,21 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			break;
 		if (k && k->rule == UINT32_MAX)
 			continue;
-		if (k && i + 1 < m->nc && m->c[i + 1].rule != UINT32_MAX)
-			sn_fp_memo_prefetch(m->memo, m->c[i + 1].rule,
-					    m->norms.p + m->c[i + 1].norm_off, m->c[i + 1].norm_len);
+		/* the memo slot of this value, and the next one's, loading
+		 * while this one is scored */
+		size_t slot = SN_FP_NO_SLOT;
+		if (k) {
+			slot = next_slot_of == i ? next_slot
+						 : sn_fp_memo_slot(m->memo, k->rule,
+								   m->norms.p + k->norm_off,
+								   k->norm_len);
+			const cand *n = i + 1 < m->nc ? &m->c[i + 1] : NULL;
+			if (n && n->rule != UINT32_MAX) {
+				next_slot_of = i + 1;
+				next_slot = sn_fp_memo_slot(m->memo, n->rule, m->norms.p + n->norm_off,
+							    n->norm_len);
+			}
+		}
 		while (cur < to) {
 			const char *nl = memchr(c->data + cur, '\n', to - cur);
 			if (!nl) {
@@ -1446,7 +1459,7 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 			f.raw_len = k->end - k->start;
 			f.normalized = norm;
 		}
-		sn_fingerprint_memo(m->memo, k->rule, &m->fp[k->rule], norm, k->norm_len,
+		sn_fingerprint_memo(m->memo, slot, k->rule, &m->fp[k->rule], norm, k->norm_len,
 				    f.fingerprint);
 		m->last_end = c->base_offset + k->end;
 		rc = cb(&f, payload);

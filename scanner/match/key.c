@@ -153,20 +153,25 @@ static inline size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v
 	return (size_t)h & m->mask;
 }
 
-void sn_fp_memo_prefetch(const sn_fp_memo *m, unsigned tag, const char *value, size_t n)
+size_t sn_fp_memo_slot(const sn_fp_memo *m, unsigned tag, const char *value, size_t n)
 {
-	if (m && n && n <= SN_FP_MEMO_VALUE)
-		__builtin_prefetch(&m->slot[memo_index(m, tag, value, n)]);
+	if (!m || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX)
+		return SN_FP_NO_SLOT;
+	size_t i = memo_index(m, tag, value, n);
+	/* a slot spans two cache lines */
+	__builtin_prefetch(&m->slot[i]);
+	__builtin_prefetch((const char *)&m->slot[i] + sizeof m->slot[i] - 1);
+	return i;
 }
 
-void sn_fingerprint_memo(sn_fp_memo *m, unsigned tag, const sn_fp_base *b, const char *value,
-			 size_t n, uint8_t out[32])
+void sn_fingerprint_memo(sn_fp_memo *m, size_t slot, unsigned tag, const sn_fp_base *b,
+			 const char *value, size_t n, uint8_t out[32])
 {
-	if (!m || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX) {
+	if (!m || slot > m->mask || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX) {
 		sn_fingerprint_value(b, value, n, out);
 		return;
 	}
-	memo_slot *s = &m->slot[memo_index(m, tag, value, n)];
+	memo_slot *s = &m->slot[slot];
 	if (s->len == n && s->tag == tag && memcmp(s->v, value, n) == 0) {
 		memcpy(out, s->fp, SN_FINGERPRINT_LEN);
 		return;

@@ -339,20 +339,28 @@ static void test_fingerprint_memo(void **state)
 				v[i] = (char)('0' + (x >> (i % 8)) % 3);
 			unsigned tag = (unsigned)(x >> 40) & 1;
 			sn_fingerprint_value(&b[tag], v, n, want);
-			sn_fingerprint_memo(m, tag, &b[tag], v, n, got);
+			sn_fingerprint_memo(m, sn_fp_memo_slot(m, tag, v, n), tag, &b[tag], v, n,
+					    got);
 			if (memcmp(got, want, 32) != 0)
 				fail_msg("memo of %zu slots, round %d: wrong fingerprint", sizes[s],
 					 round);
 			/* the same value under the other tag */
 			sn_fingerprint_value(&b[!tag], v, n, want);
-			sn_fingerprint_memo(m, !tag, &b[!tag], v, n, got);
+			sn_fingerprint_memo(m, sn_fp_memo_slot(m, !tag, v, n), !tag, &b[!tag], v, n,
+					    got);
+			assert_memory_equal(got, want, 32);
+			/* a slot number that is not the value's still answers
+			 * right */
+			sn_fingerprint_memo(m, (size_t)(x >> 20) % (sizes[s] + 2), !tag, &b[!tag],
+					    v, n, got);
 			assert_memory_equal(got, want, 32);
 		}
 		sn_fp_memo_free(m);
 	}
 	/* no memo: plain hashing */
 	sn_fingerprint_value(&b[0], "111222333", 9, want);
-	sn_fingerprint_memo(NULL, 0, &b[0], "111222333", 9, got);
+	assert_true(sn_fp_memo_slot(NULL, 0, "111222333", 9) == SN_FP_NO_SLOT);
+	sn_fingerprint_memo(NULL, 0, 0, &b[0], "111222333", 9, got);
 	assert_memory_equal(got, want, 32);
 	sn_fp_memo_free(NULL);
 	sn_fingerprint_end(&b[0]);
