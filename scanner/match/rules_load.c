@@ -454,11 +454,29 @@ static int copy_wordlist(loader *L, const yaml_node_t *n, const sn_wordlist *fro
 	return 0;
 }
 
+/* The strings of it[0..count) appended to arr, which has room for them,
+ * counted in *n; -1 after reporting each item that is not a string. */
+static int append_strings(loader *L, const yaml_node_item_t *it, size_t count, const char *what,
+			  char **arr, size_t *n)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *e = node_at(L, it[i]);
+		char *s = NULL;
+		if (!e || dup_str(L, e, what, &s) < 0) {
+			bad = 1;
+			continue;
+		}
+		arr[(*n)++] = s;
+	}
+	return bad ? -1 : 0;
+}
+
 static int get_placeholders(loader *L, const yaml_node_t *n, sn_rule *r)
 {
 	size_t count;
 	yaml_node_item_t *it;
-	int bad = 0;
 
 	if (seq_items(L, n, "placeholders", "strings", &it, &count) < 0)
 		return -1;
@@ -469,16 +487,7 @@ static int get_placeholders(loader *L, const yaml_node_t *n, sn_rule *r)
 		oom(L);
 		return -1;
 	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *e = node_at(L, it[i]);
-		char *s = NULL;
-		if (!e || dup_str(L, e, "placeholders", &s) < 0) {
-			bad = 1;
-			continue;
-		}
-		r->placeholders[r->nplaceholders++] = s;
-	}
-	return bad ? -1 : 0;
+	return append_strings(L, it, count, "placeholders", r->placeholders, &r->nplaceholders);
 }
 
 /* One prefix alternative: a sequence of single-character classes. */
@@ -486,7 +495,6 @@ static int prefix_alt(loader *L, const yaml_node_t *n, sn_rule *r)
 {
 	size_t count;
 	yaml_node_item_t *it;
-	int bad = 0;
 
 	if (seq_items(L, n, "prefix", "strings", &it, &count) < 0)
 		return -1;
@@ -504,16 +512,7 @@ static int prefix_alt(loader *L, const yaml_node_t *n, sn_rule *r)
 		return -1;
 	}
 	r->prefix_src = src;
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *e = node_at(L, it[i]);
-		char *s = NULL;
-		if (!e || dup_str(L, e, "prefix", &s) < 0) {
-			bad = 1;
-			continue;
-		}
-		r->prefix_src[r->nprefix_src++] = s;
-	}
-	if (bad)
+	if (append_strings(L, it, count, "prefix", r->prefix_src, &r->nprefix_src) < 0)
 		return -1;
 	r->prefix_alt[r->nprefix_alt++] = count;
 	return 0;

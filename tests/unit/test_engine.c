@@ -597,40 +597,66 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static void make_user_rules(char *dir, size_t n)
+/* `yaml` as user.yaml in a fresh directory, whose name goes to dir[0..n). */
+static void write_user_rules(char *dir, size_t n, const char *yaml)
 {
+	char path[256];
 	snprintf(dir, n, "/tmp/sn-test-engine-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	char path[256];
 	snprintf(path, sizeof path, "%s/user.yaml", dir);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("rules:\n"
-	      "  - id: test.ticket\n"
-	      "    category: ticket\n"
-	      "    pattern: '(?<![A-Za-z0-9])TCK-[0-9]{6}(?![0-9])'\n"
-	      "    confidence: medium\n"
-	      "    keywords: [ticket]\n"
-	      "  - id: test.secret\n"
-	      "    category: secret\n"
-	      "    pattern: '(?i)(?:geheim|secret)[0-9]{3}'\n"
-	      "    confidence: high\n"
-	      "  - id: test.atcode\n"
-	      "    category: atcode\n"
-	      "    pattern: '(?<![A-Za-z0-9])[a-z]{1,8}@[0-9]{2,4}(?![0-9])'\n"
-	      "    anchor: {literal: '@', before: 8}\n"
-	      "    confidence: medium\n"
-	      "  - id: test.accent\n"
-	      "    category: accent\n"
-	      "    pattern: '(?<![a-z])\\x{e9}\\x{e0}'\n"
-	      "    confidence: medium\n"
-	      "  - id: test.code\n"
-	      "    category: code\n"
-	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD)(?![A-Za-z0-9])'\n"
-	      "    prefix: [['A', 'B', '[0-9]', '[0-9]', '[0-9]'], ['[0-9]', '[0-9]', '-', C, D]]\n"
-	      "    confidence: medium\n",
-	      f);
+	fputs(yaml, f);
 	fclose(f);
+}
+
+/* The rules of `yaml` alone, from a directory written for them. */
+static sn_ruleset *load_user_rules(char *dir, size_t n, const char *yaml)
+{
+	const char *dirs[1] = { dir };
+	sn_ruleset *rs = NULL;
+	write_user_rules(dir, n, yaml);
+	assert_int_equal(sn_ruleset_load(&rs, dirs, 1, SN_SOURCE_DIR "/rules/data", quiet_diag,
+					 NULL),
+			 0);
+	return rs;
+}
+
+static void remove_user_rules(const char *dir)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/user.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void make_user_rules(char *dir, size_t n)
+{
+	write_user_rules(dir, n,
+			 "rules:\n"
+			 "  - id: test.ticket\n"
+			 "    category: ticket\n"
+			 "    pattern: '(?<![A-Za-z0-9])TCK-[0-9]{6}(?![0-9])'\n"
+			 "    confidence: medium\n"
+			 "    keywords: [ticket]\n"
+			 "  - id: test.secret\n"
+			 "    category: secret\n"
+			 "    pattern: '(?i)(?:geheim|secret)[0-9]{3}'\n"
+			 "    confidence: high\n"
+			 "  - id: test.atcode\n"
+			 "    category: atcode\n"
+			 "    pattern: '(?<![A-Za-z0-9])[a-z]{1,8}@[0-9]{2,4}(?![0-9])'\n"
+			 "    anchor: {literal: '@', before: 8}\n"
+			 "    confidence: medium\n"
+			 "  - id: test.accent\n"
+			 "    category: accent\n"
+			 "    pattern: '(?<![a-z])\\x{e9}\\x{e0}'\n"
+			 "    confidence: medium\n"
+			 "  - id: test.code\n"
+			 "    category: code\n"
+			 "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD)(?![A-Za-z0-9])'\n"
+			 "    prefix: [['A', 'B', '[0-9]', '[0-9]', '[0-9]'], ['[0-9]', '[0-9]', '-', C, D]]\n"
+			 "    confidence: medium\n");
 }
 
 static void compare_paths(const sn_ruleset *rs, const char *text, size_t n, size_t chunk)
@@ -707,10 +733,7 @@ static void test_fast_equals_slow(void **state)
 	}
 	free(text);
 	sn_ruleset_free(rs);
-	char path[128];
-	snprintf(path, sizeof path, "%s/user.yaml", dir);
-	unlink(path);
-	rmdir(dir);
+	remove_user_rules(dir);
 }
 
 /* --- literal anchors that walk back from the literal ---------------------- */
@@ -890,45 +913,34 @@ static void test_email_walk_back(void **state)
 static void test_user_walk_back(void **state)
 {
 	(void)state;
-	char dir[64], path[128];
-	snprintf(dir, sizeof dir, "/tmp/sn-test-engine-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/user.yaml", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("rules:\n"
-	      "  - id: test.tag\n"
-	      "    category: tag\n"
-	      "    pattern: '(?<![a-z<\\[])(?:[a-z]{1,8}|<[a-z @]{1,8}>|\\[[a-z @]{1,8}\\])@[0-9]{2,4}(?![0-9])'\n"
-	      "    anchor: {literal: '@', before: 10, back: '[a-z]', back_except: '[<\\[]'}\n"
-	      "    confidence: medium\n"
-	      "  - id: test.angle\n"
-	      "    category: angle\n"
-	      "    pattern: '(?<![a-z])(?:[a-z]{1,8}|<[a-z @]{1,8}>)%[0-9]{2}'\n"
-	      "    anchor: {literal: '%', before: 10, back: '[a-z]', back_except: '[<]'}\n"
-	      "    confidence: medium\n"
-	      "  - id: test.hash\n"
-	      "    category: hash\n"
-	      "    pattern: '(?<![a-z])[a-z]{1,6}#[0-9]{2}(?![0-9])'\n"
-	      "    anchor: {literal: '#', before: 6, back: '[a-z]'}\n"
-	      "    confidence: medium\n"
-	      "  - id: test.at\n"
-	      "    category: at\n"
-	      "    pattern: '(?<![a-z@])@[a-z]{1,8}(?![a-z])'\n"
-	      "    anchor: {literal: '@', before: 0, back: '[a-z]'}\n"
-	      "    confidence: medium\n"
-	      "  - id: test.wrong\n"
-	      "    category: wrong\n"
-	      "    pattern: '(?<![a-z0-9])[a-z0-9]{1,6}!'\n"
-	      "    anchor: {literal: '!', before: 6, back: '[a-z]'}\n"
-	      "    confidence: medium\n",
-	      f);
-	fclose(f);
-	const char *dirs[1] = { dir };
-	sn_ruleset *rs = NULL;
-	assert_int_equal(sn_ruleset_load(&rs, dirs, 1, SN_SOURCE_DIR "/rules/data", quiet_diag,
-					 NULL),
-			 0);
+	char dir[64];
+	sn_ruleset *rs = load_user_rules(dir, sizeof dir,
+					 "rules:\n"
+					 "  - id: test.tag\n"
+					 "    category: tag\n"
+					 "    pattern: '(?<![a-z<\\[])(?:[a-z]{1,8}|<[a-z @]{1,8}>|\\[[a-z @]{1,8}\\])@[0-9]{2,4}(?![0-9])'\n"
+					 "    anchor: {literal: '@', before: 10, back: '[a-z]', back_except: '[<\\[]'}\n"
+					 "    confidence: medium\n"
+					 "  - id: test.angle\n"
+					 "    category: angle\n"
+					 "    pattern: '(?<![a-z])(?:[a-z]{1,8}|<[a-z @]{1,8}>)%[0-9]{2}'\n"
+					 "    anchor: {literal: '%', before: 10, back: '[a-z]', back_except: '[<]'}\n"
+					 "    confidence: medium\n"
+					 "  - id: test.hash\n"
+					 "    category: hash\n"
+					 "    pattern: '(?<![a-z])[a-z]{1,6}#[0-9]{2}(?![0-9])'\n"
+					 "    anchor: {literal: '#', before: 6, back: '[a-z]'}\n"
+					 "    confidence: medium\n"
+					 "  - id: test.at\n"
+					 "    category: at\n"
+					 "    pattern: '(?<![a-z@])@[a-z]{1,8}(?![a-z])'\n"
+					 "    anchor: {literal: '@', before: 0, back: '[a-z]'}\n"
+					 "    confidence: medium\n"
+					 "  - id: test.wrong\n"
+					 "    category: wrong\n"
+					 "    pattern: '(?<![a-z0-9])[a-z0-9]{1,6}!'\n"
+					 "    anchor: {literal: '!', before: 6, back: '[a-z]'}\n"
+					 "    confidence: medium\n");
 	static const char *pieces2[] = { "abc", "x", "<ab c>", "<a@b>", "<a%b>", "[ab]",
 					 "[a @]", "@", "%", "#", "12", "345", "<", ">", "[", "]",
 					 " ", "a", "9", "@@", "##", "\n", "\xc3\xa9", "abcdefghij",
@@ -962,8 +974,7 @@ static void test_user_walk_back(void **state)
 	assert_int_equal(fast.v[0].offset, 7);
 	free(text);
 	sn_ruleset_free(rs);
-	unlink(path);
-	rmdir(dir);
+	remove_user_rules(dir);
 }
 
 /* A column count continued from the cursor equals the count from the line
@@ -1010,30 +1021,19 @@ static void test_table_column_cursor(void **state)
 static void test_prefix_alternatives(void **state)
 {
 	(void)state;
-	char dir[64], path[128];
-	snprintf(dir, sizeof dir, "/tmp/sn-test-engine-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/user.yaml", dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("rules:\n"
-	      "  - id: test.alt\n"
-	      "    category: alt\n"
-	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
-	      "    prefix: [[A, B, '[0-9]'], ['[0-9]', '[0-9]', '-', C, D], [x]]\n"
-	      "    confidence: medium\n"
-	      "  - id: test.missing\n"
-	      "    category: alt\n"
-	      "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
-	      "    prefix: [[A, B, '[0-9]'], [x]]\n"
-	      "    confidence: medium\n",
-	      f);
-	fclose(f);
-	const char *dirs[1] = { dir };
-	sn_ruleset *rs = NULL;
-	assert_int_equal(sn_ruleset_load(&rs, dirs, 1, SN_SOURCE_DIR "/rules/data", quiet_diag,
-					 NULL),
-			 0);
+	char dir[64];
+	sn_ruleset *rs = load_user_rules(dir, sizeof dir,
+					 "rules:\n"
+					 "  - id: test.alt\n"
+					 "    category: alt\n"
+					 "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
+					 "    prefix: [[A, B, '[0-9]'], ['[0-9]', '[0-9]', '-', C, D], [x]]\n"
+					 "    confidence: medium\n"
+					 "  - id: test.missing\n"
+					 "    category: alt\n"
+					 "    pattern: '(?<![A-Za-z0-9])(?:AB[0-9]{3}|[0-9]{2}-CD|x)(?![A-Za-z0-9])'\n"
+					 "    prefix: [[A, B, '[0-9]'], [x]]\n"
+					 "    confidence: medium\n");
 	static const char *pieces3[] = { "AB123", "AB12", "12-CD", "1-CD", "12-C", "x", "xx",
 					 " ", "-", "A", "B", "C", "D", "1", "\n", "\xc3\xa9" };
 	const size_t np = sizeof pieces3 / sizeof pieces3[0];
@@ -1068,8 +1068,7 @@ static void test_prefix_alternatives(void **state)
 	assert_int_equal(fast.v[1].offset, 18);
 	free(text);
 	sn_ruleset_free(rs);
-	unlink(path);
-	rmdir(dir);
+	remove_user_rules(dir);
 }
 
 int main(void)
