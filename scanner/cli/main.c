@@ -46,7 +46,7 @@ static void on_signal(int sig)
 {
 	int e = errno;
 	(void)sig;
-	stop_flag = 1;
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED); /* read by the scan's threads */
 	atomic_store_explicit(&stop_seen, 1, memory_order_relaxed);
 	errno = e;
 }

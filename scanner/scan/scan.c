@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "match/engine.h"
 #include "sink/sink.h"
 #include "source/container.h"
@@ -169,7 +170,7 @@ static ssize_t read_fd(void *ctx, void *buf, size_t n)
 		return 0;
 	for (;;) {
 		ssize_t k = read(r->fd, buf, n);
-		if (k < 0 && errno == EINTR && !(r->stop && *r->stop))
+		if (k < 0 && errno == EINTR && !(sn_stop_requested(r->stop)))
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			int fl = fcntl(r->fd, F_GETFL);
@@ -212,7 +213,7 @@ static int on_finding(const sn_finding *f, void *payload)
 /* Before each chunk: stop when the scan is stopping, else show progress. */
 static int chunk_start(unit *u)
 {
-	if (u->sc->stop && *u->sc->stop) {
+	if (sn_stop_requested(u->sc->stop)) {
 		u->stopped = 1;
 		return SN_ESTOP;
 	}
@@ -367,7 +368,7 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 		       in->stop_detail[0] ? in->stop_detail : NULL, in->produced);
 		return;
 	}
-	if (u->stopped || rc == SN_ESTOP || (sc->stop && *sc->stop)) {
+	if (u->stopped || rc == SN_ESTOP || (sn_stop_requested(sc->stop))) {
 		record(sc, loc, SN_FILE_INCOMPLETE, "interrupted", NULL, in->produced);
 		return;
 	}
@@ -460,7 +461,7 @@ static void *pool_main(void *arg)
 		pl->n--;
 		pthread_cond_broadcast(&pl->cv);
 		pthread_mutex_unlock(&pl->mu);
-		if (pl->sc->stop && *pl->sc->stop) {
+		if (sn_stop_requested(pl->sc->stop)) {
 			sn_location loc = { j->path, (const char *const *)j->chain, j->depth };
 			record(pl->sc, &loc, SN_FILE_INCOMPLETE, "interrupted", NULL, 0);
 		} else {
@@ -866,7 +867,7 @@ static void seg_run(seg_job *j, worker *w)
 		seg_done(j, w, NULL);
 		return;
 	}
-	if (s->sc->stop && *s->sc->stop) {
+	if (sn_stop_requested(s->sc->stop)) {
 		j->rc = SN_ESTOP;
 		seg_done(j, w, m);
 		return;
@@ -1103,7 +1104,7 @@ static int doc_row(void *payload, int64_t row, const char *const *cells, const s
 	scan_ctx *sc = dc->u->sc;
 	if (!dc->tm)
 		return sn_error_set(SN_EINVAL, "a row outside a table");
-	if (sc->stop && *sc->stop) {
+	if (sn_stop_requested(sc->stop)) {
 		dc->u->stopped = 1;
 		return SN_ESTOP;
 	}
@@ -1122,11 +1123,11 @@ static int doc_table_end(void *payload)
 	if (!dc->tm)
 		return 0;
 	int rc = dc->rc;
-	if (rc == 0 && !(sc->stop && *sc->stop))
+	if (rc == 0 && !(sn_stop_requested(sc->stop)))
 		rc = sn_matcher_table_end(dc->tm, on_finding, u, &bytes, &cut);
 	else
 		sn_matcher_table_end(dc->tm, NULL, NULL, &bytes, &cut);
-	if (rc == SN_ESTOP || u->stopped || (sc->stop && *sc->stop))
+	if (rc == SN_ESTOP || u->stopped || (sn_stop_requested(sc->stop)))
 		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "interrupted", NULL, bytes);
 	else if (rc < 0)
 		record(sc, &dc->tloc, SN_FILE_ERROR, "scan-error", sn_error_last(), bytes);
@@ -1193,7 +1194,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 	ssize_t hn = read_head(in, head);
 	if (hn < 0) {
 		rerr = errno;
-		if (!in->stop_reason && !(sc->stop && *sc->stop))
+		if (!in->stop_reason && !(sn_stop_requested(sc->stop)))
 			record(sc, &loc, SN_FILE_ERROR, rerr == EISDIR ? "open-error" : "read-error",
 			       strerror(rerr), in->produced);
 		else
@@ -1283,7 +1284,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 done:
 	if (head != w->head)
 		free(head);
-	return (u->stopped || (sc->stop && *sc->stop)) ? SN_ESTOP : 0;
+	return (u->stopped || (sn_stop_requested(sc->stop))) ? SN_ESTOP : 0;
 }
 
 /* Scan a whole top-level source. */
@@ -1325,7 +1326,7 @@ static int on_file(void *payload, unsigned wi, const char *path, int is_root)
 	worker *w = &sc->w[wi];
 	sn_location loc = { path, NULL, 0 };
 	sn_open_result orr;
-	if (sc->stop && *sc->stop)
+	if (sn_stop_requested(sc->stop))
 		return 0;
 	sn_source_open(&orr, path, is_root || sc->o->follow);
 	if (orr.fd < 0) {
@@ -1590,7 +1591,7 @@ int sn_scan_run(const sn_scan_options *o, struct sn_sink *sink, sn_scan_result *
 	free(roots);
 	pool_stop(&sc);
 done:
-	res->interrupted = o->stop && *o->stop;
+	res->interrupted = sn_stop_requested(o->stop);
 	res->duration_s = now_s() - t0;
 	res->segments = atomic_load(&sc.segments);
 	res->rematched = atomic_load(&sc.rematched);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_ARCHIVE_BLOCK (128 * 1024)
@@ -282,7 +283,7 @@ static ssize_t member_read(void *ctx, void *buf, size_t n)
 	while (m->left == 0) {
 		if (m->eof)
 			return 0;
-		if (m->b->stop && *m->b->stop) {
+		if (sn_stop_requested(m->b->stop)) {
 			stop_input(&m->in, "interrupted", NULL);
 			errno = EINTR;
 			return -1;
@@ -397,7 +398,7 @@ int sn_container_scan(const uint8_t *head, size_t head_len, sn_input *in, int ne
 		goto done;
 	}
 	for (;;) {
-		if (b->stop && *b->stop) {
+		if (sn_stop_requested(b->stop)) {
 			rc = SN_ESTOP;
 			break;
 		}

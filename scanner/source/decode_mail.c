@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_MAIL_MAX_DEPTH 64              /* MIME levels walked; GMime allows 1024 */
@@ -203,7 +204,7 @@ static ssize_t ms_read(GMimeStream *s, char *buf, size_t len)
 	}
 	if (ms->eof)
 		return 0;
-	if (d->b->stop && *d->b->stop) {
+	if (sn_stop_requested(d->b->stop)) {
 		ms->eof = 1;
 		return 0;
 	}
@@ -433,7 +434,7 @@ static int halt(mail_ctx *m)
 	sn_doc *d = m->d;
 	if (m->rc)
 		return 1;
-	if (d->b->stop && *d->b->stop) {
+	if (sn_stop_requested(d->b->stop)) {
 		m->rc = SN_ESTOP;
 		return 1;
 	}
@@ -494,7 +495,7 @@ static ssize_t part_read(void *ctx, void *buf, size_t n)
 		errno = EIO;
 		return -1;
 	}
-	if (m->d->b->stop && *m->d->b->stop) {
+	if (sn_stop_requested(m->d->b->stop)) {
 		stop_input(&ps->in, "interrupted", NULL);
 		errno = EINTR;
 		return -1;
@@ -980,7 +981,7 @@ static int mail_decode(sn_doc *d)
 		gint64 prev_marker = mbox ? g_mime_parser_get_mbox_marker_offset(parser) : -1;
 		GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
 		if (!msg) {
-			if (m.ms && (m.ms->failed || (d->b->stop && *d->b->stop)))
+			if (m.ms && (m.ms->failed || (sn_stop_requested(d->b->stop))))
 				break; /* the reader stopped: the driver records why */
 			if (!mbox) {
 				d->cb->record(d->payload, NULL, SN_FILE_INCOMPLETE, "corrupt",
@@ -1034,7 +1035,7 @@ static int mail_decode(sn_doc *d)
 		if (m.ms)
 			m.ms->mark = m.ms->total;
 	}
-	if (!m.rc && d->b->stop && *d->b->stop)
+	if (!m.rc && sn_stop_requested(d->b->stop))
 		m.rc = SN_ESTOP;
 done:
 	if (parser)

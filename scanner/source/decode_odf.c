@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_ODF_BLOCK (64 * 1024)        /* libarchive's read block from a file */
@@ -272,7 +273,7 @@ static ssize_t odf_input(odf_part *p, uint8_t *buf, size_t len)
 {
 	sn_doc *d = p->d;
 	ssize_t k;
-	if (d->b->stop && *d->b->stop) {
+	if (sn_stop_requested(d->b->stop)) {
 		odf_fail(p, F_STOP, "interrupted", NULL);
 		return -1;
 	}
@@ -1594,7 +1595,7 @@ static ssize_t odf_nested_read(void *ctx, void *buf, size_t n)
 		errno = EIO;
 		return -1;
 	}
-	if (m->d->b->stop && *m->d->b->stop) {
+	if (sn_stop_requested(m->d->b->stop)) {
 		odf_nested_stop(m, "interrupted", NULL);
 		errno = EINTR;
 		return -1;
@@ -1868,7 +1869,7 @@ static int odf_package(sn_doc *d)
 		goto done;
 	}
 	for (;;) {
-		if (d->b->stop && *d->b->stop) {
+		if (sn_stop_requested(d->b->stop)) {
 			rc = SN_ESTOP;
 			break;
 		}

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_OOXML_BLOCK (64 * 1024)   /* read size for the package file */
@@ -349,7 +350,7 @@ typedef struct pkg {
 
 static int stopping(const pkg *p)
 {
-	return p->d->b->stop && *p->d->b->stop;
+	return sn_stop_requested(p->d->b->stop);
 }
 
 static void pkg_record(pkg *p, const char *name, sn_file_status st, const char *reason,

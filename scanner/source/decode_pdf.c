@@ -53,6 +53,7 @@
 #include <zlib.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_PDF_WINDOW (256 * 1024)  /* bytes searched for streams at a time */
@@ -390,7 +391,7 @@ static int pdf_inflate(sn_doc *d, pdf_inflater *f, const pdf_src *s, const uint8
 		r = inflate(z, Z_NO_FLUSH);
 		size_t got = SN_PDF_CHUNK - z->avail_out;
 		res->produced += got;
-		if (d->b->stop && *d->b->stop)
+		if (sn_stop_requested(d->b->stop))
 			return SN_ESTOP;
 		res->why = sn_budget_check(d->b, res->produced, z->total_in, 0);
 		if (res->why)
@@ -424,7 +425,7 @@ static int pdf_bomb_check(sn_doc *d, const pdf_src *s, pdf_bomb *bomb)
 	else
 		memset(&f, 0, sizeof f);
 	while (rc == 0 && (at = pdf_walk_next(&w, "stream")) >= 0) {
-		if (d->b->stop && *d->b->stop) {
+		if (sn_stop_requested(d->b->stop)) {
 			rc = SN_ESTOP;
 			break;
 		}
@@ -524,7 +525,7 @@ static int pdf_string_objects(sn_doc *d, const pdf_src *s)
 	else
 		memset(&f, 0, sizeof f);
 	while (rc == 0 && !found && (at = pdf_walk_next(&w, "obj")) >= 0) {
-		if (d->b->stop && *d->b->stop) {
+		if (sn_stop_requested(d->b->stop)) {
 			rc = SN_ESTOP;
 			break;
 		}
@@ -646,7 +647,7 @@ typedef struct pdf_save {
 static int pdf_save_flush(pdf_save *s)
 {
 	sn_doc *d = s->c->d;
-	if (d->b->stop && *d->b->stop) {
+	if (sn_stop_requested(d->b->stop)) {
 		s->stop = 1;
 		return -1;
 	}
@@ -873,7 +874,7 @@ static int pdf_pages(pdf_ctx *c, int text)
 	char detail[96];
 
 	for (int i = 0; i < n && rc == 0; i++) {
-		if (d->b->stop && *d->b->stop)
+		if (sn_stop_requested(d->b->stop))
 			return SN_ESTOP;
 		const char *why = sn_doc_check(d, 0, c->size);
 		if (why) {

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 #define SN_SQLITE_MAGIC "SQLite format 3" /* 16 bytes with its NUL */
@@ -366,7 +367,7 @@ static int on_progress(void *arg)
 	sq_ctx *c = arg;
 	const sn_budget *b = c->d->b;
 
-	if (b->stop && *b->stop) {
+	if (sn_stop_requested(b->stop)) {
 		c->why = "interrupted";
 		return 1;
 	}
@@ -379,7 +380,7 @@ static int on_progress(void *arg)
 
 static int stopping(const sq_ctx *c)
 {
-	return c->d->b->stop && *c->d->b->stop;
+	return sn_stop_requested(c->d->b->stop);
 }
 
 static void halt(sq_ctx *c, const char *reason)

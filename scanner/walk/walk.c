@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/stop.h"
 #include "speurneus/error.h"
 
 struct node {
@@ -95,7 +96,7 @@ static int halted(struct walk *w)
 		return 1;
 	/* An atomic load: besides a signal handler, another thread (a file
 	 * callback) may set the flag. */
-	if (w->stop && __atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
+	if (sn_stop_requested(w->stop)) {
 		atomic_store(&w->halt, 1);
 		return 1;
 	}
