@@ -777,6 +777,20 @@ static long rule_index(const sn_ruleset *rs, const char *id)
 	return -1;
 }
 
+/* Pieces drawn at random from from[0..np) concatenated into text until about
+ * `target` bytes (at most target + the longest piece); returns the length. */
+static size_t random_text(char *text, size_t target, const char *const *from, size_t np)
+{
+	size_t n = 0;
+	while (n + 16 < target) {
+		const char *p = from[next_rand() % np];
+		size_t l = strlen(p);
+		memcpy(text + n, p, l);
+		n += l;
+	}
+	return n;
+}
+
 /* Every chunk size, including ones that put a border next to nearly every
  * '@' of a short text (a text is cut into chunks only where more than the
  * chunk's tail follows, so short texts get a filler tail). */
@@ -951,13 +965,7 @@ static void test_user_walk_back(void **state)
 	assert_non_null(text);
 	const char *ids[] = { "test.tag", "test.angle", "test.hash", "test.at" };
 	for (int round = 0; round < 30; round++) {
-		size_t n = 0, target = 200 + next_rand() % 8000;
-		while (n + 16 < target) {
-			const char *p = pieces2[next_rand() % np];
-			size_t l = strlen(p);
-			memcpy(text + n, p, l);
-			n += l;
-		}
+		size_t n = random_text(text, 200 + next_rand() % 8000, pieces2, np);
 		snprintf(what, sizeof what, "random round %d", round);
 		for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
 			compare_all_chunks(rs, rule_index(rs, ids[i]), text, n, what);
@@ -1043,13 +1051,7 @@ static void test_prefix_alternatives(void **state)
 	assert_non_null(text);
 	long alt = rule_index(rs, "test.alt");
 	for (int round = 0; round < 30; round++) {
-		size_t n = 0, target = 100 + next_rand() % 8000;
-		while (n + 16 < target) {
-			const char *p = pieces3[next_rand() % np];
-			size_t l = strlen(p);
-			memcpy(text + n, p, l);
-			n += l;
-		}
+		size_t n = random_text(text, 100 + next_rand() % 8000, pieces3, np);
 		snprintf(what, sizeof what, "random round %d", round);
 		found += compare_all_chunks(rs, alt, text, n, what);
 	}
