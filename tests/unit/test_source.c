@@ -468,19 +468,24 @@ static void test_sniff_text(void **state)
 	assert_int_equal(t.kind, SN_KIND_SKIP);
 
 	/* every control byte counts wherever it sits in a word of the block
-	 * (the count skips eight bytes at a time past words without one):
-	 * 7 of 64 bytes (over 10 %) is binary, 6 is text, at every start */
-	for (size_t at = 0; at + 7 <= 64; at++) {
-		uint8_t b[64];
-		memset(b, 'x', sizeof b);
-		b[63] = '\n';
-		for (size_t k = 0; k < 6; k++)
-			b[at + k] = 0x01;
-		sn_sniff(s, b, sizeof b, &t);
-		assert_int_equal(t.kind, SN_KIND_TEXT);
-		b[at + 6] = 0x02;
-		sn_sniff(s, b, sizeof b, &t);
-		assert_int_equal(t.kind, SN_KIND_SKIP);
+	 * (the count skips eight bytes at a time past words without one, or
+	 * with newlines only): 7 of 64 bytes (over 10 %) is binary, 6 is
+	 * text, at every start, among a few newlines or a newline in every
+	 * word, next to bytes just above the controls and above 0x7F */
+	for (int dense = 0; dense < 2; dense++) {
+		for (size_t at = 0; at + 7 <= 64; at++) {
+			uint8_t b[64];
+			for (size_t i = 0; i < sizeof b; i++)
+				b[i] = dense && i % 4 == 3 ? '\n' : "x \x7f\xc3\xa9"[i % 5];
+			b[63] = '\n';
+			for (size_t k = 0; k < 6; k++)
+				b[at + k] = k % 2 ? 0x1F : 0x01;
+			sn_sniff(s, b, sizeof b, &t);
+			assert_int_equal(t.kind, SN_KIND_TEXT);
+			b[at + 6] = 0x02;
+			sn_sniff(s, b, sizeof b, &t);
+			assert_int_equal(t.kind, SN_KIND_SKIP);
+		}
 	}
 	sn_sniffer_free(s);
 }
