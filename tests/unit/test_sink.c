@@ -379,6 +379,24 @@ static sn_sink *open_stream(sn_format fmt, FILE *f, int color, int sort)
 	return s;
 }
 
+/* A sink writing into the capture c, begun with header(). */
+static sn_sink *begin_captured(capture *c, sn_format fmt, int color, int sort)
+{
+	cap_open(c);
+	sn_sink *s = open_stream(fmt, c->f, color, sort);
+	sn_scan_header h = header();
+	assert_int_equal(sn_sink_begin(s, &h), 0);
+	return s;
+}
+
+/* The report of s ended after one second, committed, and in c. */
+static void end_captured(capture *c, sn_sink *s)
+{
+	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
+	assert_int_equal(sn_sink_close(s, 1), 0);
+	cap_close(c);
+}
+
 #define FP_HEX "\"abababababababababababababababababababababababababababababababab\""
 
 /* ---- tests ---- */
@@ -530,10 +548,7 @@ static void test_ndjson_records(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_NDJSON, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_NDJSON, 0, 0);
 
 	sn_location plain = {"crm/export.csv", NULL, 0};
 	sn_finding f = finding(&plain, "nl.bsn", "bsn", SN_CONF_HIGH, 12, 5, 1234, "*******82");
@@ -696,9 +711,7 @@ static void test_canary_raw_only_with_reveal(void **state)
 					f.normalized = canary_norm;
 				}
 				assert_int_equal(sn_sink_finding(s, &f), 0);
-				assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-				assert_int_equal(sn_sink_close(s, 1), 0);
-				cap_close(&c);
+				end_captured(&c, s);
 				assert_int_equal(contains(c.buf, c.len, canary), reveal);
 				assert_int_equal(contains(c.buf, c.len, canary_norm),
 						 reveal && fmts[fi] != SN_FMT_TEXT);
@@ -727,10 +740,7 @@ static void test_non_utf8_and_controls_json(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_NDJSON, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_NDJSON, 0, 0);
 
 	sn_location bad = {"dir/\xff\xfe.csv", NULL, 0};
 	sn_finding f = finding(&bad, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0, "*******82");
@@ -835,10 +845,7 @@ static void test_location_reuse(void **state)
 		sn_location loc;
 		capture c;
 
-		cap_open(&c);
-		sn_sink *s = open_stream(fmts[fi], c.f, 0, 0);
-		sn_scan_header h = header();
-		assert_int_equal(sn_sink_begin(s, &h), 0);
+		sn_sink *s = begin_captured(&c, fmts[fi], 0, 0);
 		for (size_t i = 0; i < ns; i++) {
 			strcpy(path, steps[i].path ? steps[i].path : "");
 			strcpy(m0, steps[i].m0 ? steps[i].m0 : "");
@@ -850,9 +857,7 @@ static void test_location_reuse(void **state)
 					       SN_CONF_HIGH, i + 1, 3, 0, "*******82");
 			assert_int_equal(sn_sink_finding(s, &f), 0);
 		}
-		assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-		assert_int_equal(sn_sink_close(s, 1), 0);
-		cap_close(&c);
+		end_captured(&c, s);
 
 		const char *line[32];
 		size_t ln[32];
@@ -916,10 +921,7 @@ static void test_long_records(void **state)
 			assert_false(want.failed);
 			for (int reveal = 0; reveal <= 2; reveal++) {
 				capture c;
-				cap_open(&c);
-				sn_sink *s = open_stream(fmts[fi], c.f, 0, 0);
-				sn_scan_header h = header();
-				assert_int_equal(sn_sink_begin(s, &h), 0);
+				sn_sink *s = begin_captured(&c, fmts[fi], 0, 0);
 				sn_location loc = {"long.csv", NULL, 0};
 				sn_finding f = finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0,
 						       "*******82");
@@ -931,9 +933,7 @@ static void test_long_records(void **state)
 					f.normalized = reveal == 1 ? "111222333" : NULL;
 				}
 				assert_int_equal(sn_sink_finding(s, &f), 0);
-				assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-				assert_int_equal(sn_sink_close(s, 1), 0);
-				cap_close(&c);
+				end_captured(&c, s);
 
 				const char *line[8];
 				size_t ln[8];
@@ -978,10 +978,7 @@ static void test_long_records(void **state)
 			if (all[fi] == SN_FMT_TEXT && what == 0)
 				continue; /* text has no field */
 			capture c;
-			cap_open(&c);
-			sn_sink *s = open_stream(all[fi], c.f, 0, 0);
-			sn_scan_header h = header();
-			assert_int_equal(sn_sink_begin(s, &h), 0);
+			sn_sink *s = begin_captured(&c, all[fi], 0, 0);
 			field[big] = 'x';
 			field[huge] = '\0';
 			sn_location loc = {what ? field : "x.csv", NULL, 0};
@@ -1005,10 +1002,7 @@ static void test_text_format(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_TEXT, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_TEXT, 0, 0);
 
 	const char *mem[] = {"home/x.zip", "klanten.csv"};
 	sn_location nested = {"backup.tar.gz", mem, 2};
@@ -1059,9 +1053,7 @@ static void test_text_format(void **state)
 	cap_free(&c);
 
 	/* Colour: category bold, confidence coloured, ledger lines dim/yellow. */
-	cap_open(&c);
-	s = open_stream(SN_FMT_TEXT, c.f, 1, 0);
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	s = begin_captured(&c, SN_FMT_TEXT, 1, 0);
 	assert_int_equal(sn_sink_finding(s, &f), 0);
 	assert_int_equal(sn_sink_file(s, &r), 0);
 	assert_int_equal(sn_sink_file(s, &r2), 0);
@@ -1240,10 +1232,7 @@ static void test_concurrent_writers(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_NDJSON, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_NDJSON, 0, 0);
 	pthread_t t[NTHREADS];
 	worker w[NTHREADS];
 	for (int i = 0; i < NTHREADS; i++) {
@@ -1254,9 +1243,7 @@ static void test_concurrent_writers(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].errors, 0);
 	}
-	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-	assert_int_equal(sn_sink_close(s, 1), 0);
-	cap_close(&c);
+	end_captured(&c, s);
 
 	size_t findings = 0, files = 0, lines = 0, start = 0;
 	for (size_t i = 0; i < c.len; i++) {
@@ -1313,10 +1300,7 @@ static void test_sort_path(void **state)
 	const size_t nw = sizeof want / sizeof want[0];
 
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_NDJSON, c.f, 0, 1);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_NDJSON, 0, 1);
 	for (size_t k = 0; k < nw; k++) {
 		size_t i = (size_t)order[k];
 		if (want[i].file) {
@@ -1331,9 +1315,7 @@ static void test_sort_path(void **state)
 	/* Nothing but the header is written before the end. */
 	fflush(c.f);
 	assert_int_equal((const char *)memchr(c.buf, '\n', c.len) - c.buf + 1, (long)c.len);
-	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-	assert_int_equal(sn_sink_close(s, 1), 0);
-	cap_close(&c);
+	end_captured(&c, s);
 
 	const char *line[32];
 	size_t ln[32];
@@ -1368,10 +1350,7 @@ static void test_json_document(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_JSON, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_JSON, 0, 0);
 	sn_location loc = {"d/\xff.csv", NULL, 0};
 	for (int i = 0; i < 3; i++) {
 		sn_finding f = finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, (uint64_t)i,
@@ -1380,9 +1359,7 @@ static void test_json_document(void **state)
 	}
 	sn_file_record r = {&loc, SN_FILE_ERROR, "permission-denied", NULL, 0};
 	assert_int_equal(sn_sink_file(s, &r), 0);
-	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-	assert_int_equal(sn_sink_close(s, 1), 0);
-	cap_close(&c);
+	end_captured(&c, s);
 
 	assert_true(json_valid(c.buf, c.len));
 	jfield fl[MAX_FIELDS];
@@ -1404,9 +1381,7 @@ static void test_json_document(void **state)
 	cap_free(&c);
 
 	/* A JSON sink closed without sn_sink_end still yields one document. */
-	cap_open(&c);
-	s = open_stream(SN_FMT_JSON, c.f, 0, 1);
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	s = begin_captured(&c, SN_FMT_JSON, 0, 1);
 	sn_finding f = finding(&loc, "nl.bsn", "bsn", SN_CONF_HIGH, 1, 1, 0, "*******82");
 	assert_int_equal(sn_sink_finding(s, &f), 0);
 	assert_int_equal(sn_sink_close(s, 0), 0);
@@ -1421,9 +1396,7 @@ static void test_json_document(void **state)
 	s = open_stream(SN_FMT_JSON, c.f, 0, 0);
 	assert_int_equal(sn_sink_finding(s, &f), 0);
 	assert_int_equal(sn_sink_finding(s, &f), 0);
-	assert_int_equal(sn_sink_end(s, 1.0, 0), 0);
-	assert_int_equal(sn_sink_close(s, 1), 0);
-	cap_close(&c);
+	end_captured(&c, s);
 	assert_true(json_valid(c.buf, c.len));
 	assert_int_equal(split_lines(c.buf, c.len, line, ln, 16), 5);
 	assert_true(ln[1] > 18 && memcmp(line[1], "{\"type\":\"finding\",", 18) == 0);
@@ -1436,10 +1409,7 @@ static void test_summary_counts(void **state)
 {
 	(void)state;
 	capture c;
-	cap_open(&c);
-	sn_sink *s = open_stream(SN_FMT_NDJSON, c.f, 0, 0);
-	sn_scan_header h = header();
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	sn_sink *s = begin_captured(&c, SN_FMT_NDJSON, 0, 0);
 	sn_location loc = {"f.txt", NULL, 0};
 	static const struct {
 		const char *cat;
@@ -1516,9 +1486,7 @@ static void test_summary_counts(void **state)
 	cap_free(&c);
 
 	/* Nothing incomplete and not interrupted: complete. */
-	cap_open(&c);
-	s = open_stream(SN_FMT_NDJSON, c.f, 0, 0);
-	assert_int_equal(sn_sink_begin(s, &h), 0);
+	s = begin_captured(&c, SN_FMT_NDJSON, 0, 0);
 	sn_file_record sk = {&loc, SN_FILE_SKIPPED, "binary", NULL, 0};
 	assert_int_equal(sn_sink_file(s, &sk), 0);
 	assert_int_equal(sn_sink_end(s, 0.5, 0), 0);
