@@ -72,16 +72,19 @@ void sn_fingerprint_end(sn_fp_base *b);
 /*
  * A memo of recent fingerprints.  Personal data repeats -- the same
  * customer on every row of an orders table, the same user on every log
- * line -- and a fingerprint costs two BLAKE2b compressions.  Direct-mapped:
- * `entries` slots (rounded up to a power of two), each holding a value of
- * at most SN_FP_MEMO_VALUE bytes itself, so a hit is exact; longer values
- * are always hashed.  One per thread.  The slots hold personal data and are
- * wiped when the memo is freed.
+ * line -- and a fingerprint costs two BLAKE2b compressions.  Direct-mapped,
+ * each slot holding a value of at most SN_FP_MEMO_VALUE bytes itself, so a
+ * hit is exact; longer values are always hashed.  It starts with `first`
+ * slots and, once it has stored eight values per slot, starts over with
+ * `most` (both rounded up to a power of two): a thread that fingerprints a
+ * few values (a small unit, a rule test) never pays for the large table.
+ * One per thread.  The slots hold personal data and are wiped when
+ * replaced or freed.
  */
 #define SN_FP_MEMO_VALUE 45
 typedef struct sn_fp_memo sn_fp_memo;
 
-sn_fp_memo *sn_fp_memo_new(size_t entries); /* NULL when out of memory */
+sn_fp_memo *sn_fp_memo_new(size_t first, size_t most); /* NULL when out of memory */
 void sn_fp_memo_free(sn_fp_memo *m);
 
 /* The slot of (tag, value), whose loading into the cache starts now: the

@@ -44,7 +44,7 @@
 #ifndef SN_FP_MEMO
 #define SN_FP_MEMO 16384             /* fingerprint memo slots per matcher (80 bytes each) */
 #endif
-#define SN_FP_MEMO_FIRST 512         /* slots until SN_FP_MEMO_FIRST * 8 values were hashed */
+#define SN_FP_MEMO_FIRST 512         /* its slots until it has stored 8 values a slot */
 _Static_assert(SN_LEAD == 4, "first_rules_at ANDs lead[1..3]");
 #define COL_NAMED 1    /* col_hit: the header names the column */
 #define COL_INFERRED 2 /* col_hit: most values in the column pass the validator */
@@ -65,14 +65,7 @@ struct sn_matcher {
 	pcre2_jit_stack *jit;
 	uint8_t *use_jit;        /* per rule: JIT code present */
 	sn_fp_base *fp;          /* per rule: fingerprint state after key and category */
-	sn_fp_memo *memo;        /* recent fingerprints, by rule and value: made
-				    small with the first candidate and full-size
-				    once the matcher has fingerprinted many
-				    values, so one that finds a few (a small
-				    unit, a rule test) pays little for it */
-	size_t memo_slots;       /* its size */
-	uint64_t fingerprints;   /* values fingerprinted by this matcher */
-	int memo_failed;         /* no room for it: fingerprints are computed */
+	sn_fp_memo *memo;        /* recent fingerprints, by rule and value */
 	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
 	uint64_t first_mask[256];
 	uint64_t boundary_mask[256];
@@ -270,6 +263,9 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 		goto fail;
 	for (size_t i = 0; i < rs->n; i++)
 		sn_fingerprint_begin(&m->fp[i], o->key, rs->rules[i].category);
+	m->memo = sn_fp_memo_new(SN_FP_MEMO_FIRST, SN_FP_MEMO);
+	if (!m->memo)
+		goto fail;
 	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
 	if (!m->use_jit || !m->frontier)
 		goto fail;
@@ -1377,13 +1373,6 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 	collect(m, c);
 	if (m->nc == 0 && !m->sql)
 		return 0;
-	if (m->nc && !m->memo_failed &&
-	    (!m->memo ||
-	     (m->memo_slots < SN_FP_MEMO && m->fingerprints >= SN_FP_MEMO_FIRST * 8))) {
-		sn_fp_memo_free(m->memo);
-		m->memo_slots = m->memo ? SN_FP_MEMO : SN_FP_MEMO_FIRST;
-		m->memo_failed = !(m->memo = sn_fp_memo_new(m->memo_slots));
-	}
 	resolve(m);
 
 	/* Walk the kept candidates in start order, tracking line/column. */
@@ -1474,7 +1463,6 @@ int sn_matcher_scan(sn_matcher *m, const sn_chunk *c, sn_finding_fn cb, void *pa
 		}
 		sn_fingerprint_memo(m->memo, slot, k->rule, &m->fp[k->rule], norm, k->norm_len,
 				    f.fingerprint);
-		m->fingerprints++;
 		m->last_end = c->base_offset + k->end;
 		rc = cb(&f, payload);
 	}

@@ -63,6 +63,7 @@ void sn_fingerprint_begin(sn_fp_base *b, const sn_key *k, const char *category)
 		category = "";
 	crypto_generichash_init(st, k->k, SN_KEY_BYTES, SN_FINGERPRINT_LEN);
 	crypto_generichash_update(st, (const unsigned char *)category, strlen(category));
+	/* The separator keeps ("ab", "c") and ("a", "bc") apart. */
 	crypto_generichash_update(st, &sep, 1);
 }
 
@@ -100,24 +101,47 @@ typedef struct memo_slot {
 } memo_slot;
 
 struct sn_fp_memo {
-	size_t mask;
+	size_t mask;     /* slots - 1 */
+	size_t most;     /* slots of the full-size table */
+	uint64_t stores; /* values stored in this table */
 	memo_slot *slot;
 };
 
-sn_fp_memo *sn_fp_memo_new(size_t entries)
+static size_t pow2_at_least(size_t n)
 {
-	size_t n = 1;
-	while (n < entries && n < ((size_t)1 << 24))
-		n <<= 1;
-	sn_fp_memo *m = malloc(sizeof *m);
+	size_t p = 1;
+	while (p < n && p < ((size_t)1 << 24))
+		p <<= 1;
+	return p;
+}
+
+/* A fresh table of n slots for m, the old one wiped; m keeps its table when
+ * there is no room for the new one. */
+static int memo_table(sn_fp_memo *m, size_t n)
+{
+	memo_slot *t = calloc(n, sizeof *t);
+	if (!t)
+		return -1;
+	if (m->slot) {
+		sodium_memzero(m->slot, (m->mask + 1) * sizeof *m->slot);
+		free(m->slot);
+	}
+	m->slot = t;
+	m->mask = n - 1;
+	m->stores = 0;
+	return 0;
+}
+
+sn_fp_memo *sn_fp_memo_new(size_t first, size_t most)
+{
+	sn_fp_memo *m = calloc(1, sizeof *m);
 	if (!m)
 		return NULL;
-	m->slot = calloc(n, sizeof *m->slot);
-	if (!m->slot) {
+	m->most = pow2_at_least(most);
+	if (memo_table(m, pow2_at_least(first < most ? first : most)) < 0) {
 		free(m);
 		return NULL;
 	}
-	m->mask = n - 1;
 	return m;
 }
 
@@ -128,6 +152,12 @@ void sn_fp_memo_free(sn_fp_memo *m)
 	sodium_memzero(m->slot, (m->mask + 1) * sizeof *m->slot);
 	free(m->slot);
 	free(m);
+}
+
+/* Whether the memo keeps values of this length and tag. */
+static int memo_keeps(size_t n, unsigned tag)
+{
+	return n > 0 && n <= SN_FP_MEMO_VALUE && tag <= UINT16_MAX;
 }
 
 /* Slot of (tag, value): a word-at-a-time multiply-xorshift mix.  Anyone who
@@ -155,7 +185,7 @@ static inline size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v
 
 size_t sn_fp_memo_slot(const sn_fp_memo *m, unsigned tag, const char *value, size_t n)
 {
-	if (!m || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX)
+	if (!m || !memo_keeps(n, tag))
 		return SN_FP_NO_SLOT;
 	size_t i = memo_index(m, tag, value, n);
 	/* a slot spans two cache lines */
@@ -167,7 +197,7 @@ size_t sn_fp_memo_slot(const sn_fp_memo *m, unsigned tag, const char *value, siz
 void sn_fingerprint_memo(sn_fp_memo *m, size_t slot, unsigned tag, const sn_fp_base *b,
 			 const char *value, size_t n, uint8_t out[32])
 {
-	if (!m || slot > m->mask || n == 0 || n > SN_FP_MEMO_VALUE || tag > UINT16_MAX) {
+	if (!m || slot > m->mask || !memo_keeps(n, tag)) {
 		sn_fingerprint_value(b, value, n, out);
 		return;
 	}
@@ -181,6 +211,10 @@ void sn_fingerprint_memo(sn_fp_memo *m, size_t slot, unsigned tag, const sn_fp_b
 	s->tag = (uint16_t)tag;
 	memcpy(s->v, value, n);
 	memcpy(s->fp, out, SN_FINGERPRINT_LEN);
+	/* a slot number the caller holds for the old table is still a valid
+	 * one for the larger table: a miss, not an error */
+	if (++m->stores >= 8 * (uint64_t)(m->mask + 1) && m->mask + 1 < m->most)
+		memo_table(m, m->most);
 }
 
 static int write_all(int fd, const char *p, size_t n)
