@@ -537,32 +537,26 @@ static int get_prefix(loader *L, const yaml_node_t *n, sn_rule *r)
 	const yaml_node_t *first = node_at(L, it[0]);
 	if (!first)
 		return -1;
-	if (first->type != YAML_SEQUENCE_NODE) {
-		for (size_t i = 1; i < count; i++) {
-			const yaml_node_t *e = node_at(L, it[i]);
-			if (e && e->type == YAML_SEQUENCE_NODE) {
+	/* the first item says which form; every other must be of it */
+	int nested = first->type == YAML_SEQUENCE_NODE;
+	for (size_t i = 1; i < count; i++) {
+		const yaml_node_t *e = node_at(L, it[i]);
+		if (!e || (e->type == YAML_SEQUENCE_NODE) != nested) {
+			if (e)
 				AT(L, e, "'prefix' mixes classes and sequences of classes");
-				return -1;
-			}
+			bad = 1;
 		}
-		return prefix_alt(L, n, r);
 	}
+	if (bad)
+		return -1;
+	if (!nested)
+		return prefix_alt(L, n, r);
 	if (count > SN_PREFIX_ALTS) {
 		AT(L, n, "'prefix' has at most %d alternatives", SN_PREFIX_ALTS);
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *e = node_at(L, it[i]);
-		if (!e) {
-			bad = 1;
-			continue;
-		}
-		if (e->type != YAML_SEQUENCE_NODE) {
-			AT(L, e, "'prefix' mixes classes and sequences of classes");
-			bad = 1;
-			continue;
-		}
-		if (prefix_alt(L, e, r) < 0)
+		if (prefix_alt(L, node_at(L, it[i]), r) < 0)
 			bad = 1;
 	}
 	return bad ? -1 : 0;

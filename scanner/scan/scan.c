@@ -170,7 +170,7 @@ static ssize_t read_fd(void *ctx, void *buf, size_t n)
 		return 0;
 	for (;;) {
 		ssize_t k = read(r->fd, buf, n);
-		if (k < 0 && errno == EINTR && !(sn_stop_requested(r->stop)))
+		if (k < 0 && errno == EINTR && !sn_stop_requested(r->stop))
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			int fl = fcntl(r->fd, F_GETFL);
@@ -368,7 +368,7 @@ static void finish_unit(unit *u, const sn_location *loc, sn_input *in, const str
 		       in->stop_detail[0] ? in->stop_detail : NULL, in->produced);
 		return;
 	}
-	if (u->stopped || rc == SN_ESTOP || (sn_stop_requested(sc->stop))) {
+	if (u->stopped || rc == SN_ESTOP || sn_stop_requested(sc->stop)) {
 		record(sc, loc, SN_FILE_INCOMPLETE, "interrupted", NULL, in->produced);
 		return;
 	}
@@ -1123,11 +1123,11 @@ static int doc_table_end(void *payload)
 	if (!dc->tm)
 		return 0;
 	int rc = dc->rc;
-	if (rc == 0 && !(sn_stop_requested(sc->stop)))
+	if (rc == 0 && !sn_stop_requested(sc->stop))
 		rc = sn_matcher_table_end(dc->tm, on_finding, u, &bytes, &cut);
 	else
 		sn_matcher_table_end(dc->tm, NULL, NULL, &bytes, &cut);
-	if (rc == SN_ESTOP || u->stopped || (sn_stop_requested(sc->stop)))
+	if (rc == SN_ESTOP || u->stopped || sn_stop_requested(sc->stop))
 		record(sc, &dc->tloc, SN_FILE_INCOMPLETE, "interrupted", NULL, bytes);
 	else if (rc < 0)
 		record(sc, &dc->tloc, SN_FILE_ERROR, "scan-error", sn_error_last(), bytes);
@@ -1194,7 +1194,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 	ssize_t hn = read_head(in, head);
 	if (hn < 0) {
 		rerr = errno;
-		if (!in->stop_reason && !(sn_stop_requested(sc->stop)))
+		if (!in->stop_reason && !sn_stop_requested(sc->stop))
 			record(sc, &loc, SN_FILE_ERROR, rerr == EISDIR ? "open-error" : "read-error",
 			       strerror(rerr), in->produced);
 		else
@@ -1284,7 +1284,7 @@ static int scan_unit(unit *u, sn_input *in, const struct stat *st)
 done:
 	if (head != w->head)
 		free(head);
-	return (u->stopped || (sn_stop_requested(sc->stop))) ? SN_ESTOP : 0;
+	return (u->stopped || sn_stop_requested(sc->stop)) ? SN_ESTOP : 0;
 }
 
 /* Scan a whole top-level source. */

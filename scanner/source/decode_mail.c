@@ -981,7 +981,7 @@ static int mail_decode(sn_doc *d)
 		gint64 prev_marker = mbox ? g_mime_parser_get_mbox_marker_offset(parser) : -1;
 		GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
 		if (!msg) {
-			if (m.ms && (m.ms->failed || (sn_stop_requested(d->b->stop))))
+			if (m.ms && (m.ms->failed || sn_stop_requested(d->b->stop)))
 				break; /* the reader stopped: the driver records why */
 			if (!mbox) {
 				d->cb->record(d->payload, NULL, SN_FILE_INCOMPLETE, "corrupt",

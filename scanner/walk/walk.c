@@ -94,8 +94,8 @@ static int halted(struct walk *w)
 {
 	if (atomic_load_explicit(&w->halt, memory_order_relaxed))
 		return 1;
-	/* An atomic load: besides a signal handler, another thread (a file
-	 * callback) may set the flag. */
+	/* besides a signal handler, another thread (a file callback) may set
+	 * the flag */
 	if (sn_stop_requested(w->stop)) {
 		atomic_store(&w->halt, 1);
 		return 1;
