@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "source/source.h"
 #include "speurneus/error.h"
 #include "text/text.h"
@@ -492,23 +493,16 @@ static const sig *match_sig(const uint8_t *b, size_t n, const char **reason, con
  * random or binary data has about 4 NULs per 1,000. */
 static int looks_binary(const uint8_t *b, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
 	size_t ctl = 0, nul = 0, i = 0;
 
 	for (;;) {
 		/* eight bytes at a time past words whose only bytes below 0x20
-		 * are newlines (the usual case: a newline every few words).
-		 * Both masks are exact, 0x80 in each such byte: no carries
-		 * cross bytes. */
+		 * are newlines (the usual case: a newline every few words) */
 		for (; i + 8 <= n; i += 8) {
-			uint64_t w, x;
+			uint64_t w;
 			memcpy(&w, b + i, 8);
-			uint64_t below = ~(((w & low7) + ones * 0x60) | w) & highs;
-			if (!below)
-				continue;
-			x = w ^ (ones * '\n');
-			if (below != (~(((x & low7) + low7) | x | low7) & highs))
+			uint64_t below = sn_word_below(w, 0x20);
+			if (below && below != sn_word_equal(w, '\n'))
 				break;
 		}
 		size_t stop = i + 8 <= n ? i + 8 : n;

@@ -235,17 +235,15 @@ static size_t choose_cut(const stream *s)
  * the bytes themselves. */
 static uint64_t count_newlines(const char *p, size_t n)
 {
-	const uint64_t ones7 = 0x7F7F7F7F7F7F7F7Full, nls = 0x0A0A0A0A0A0A0A0Aull;
 	uint64_t count = 0;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, p + i, 8);
-		w ^= nls;
-		/* 0x80 in each byte that was a newline; then the sum of the
-		 * bytes (one multiply: no popcount instruction needed) */
-		uint64_t t = ~(((w & ones7) + ones7) | w | ones7) >> 7;
-		count += (t * 0x0101010101010101ull) >> 56;
+		/* the sum of the newline bytes' marks: one multiply, no
+		 * popcount instruction needed */
+		uint64_t t = sn_word_equal(w, '\n') >> 7;
+		count += (t * SN_UTF8_ONES) >> 56;
 	}
 	for (; i < n; i++)
 		count += p[i] == '\n';

@@ -814,7 +814,8 @@ static void test_reuse(void **state)
 static void test_utf8_counters(void **state)
 {
 	(void)state;
-	static const uint8_t pool[] = { 'a', ' ', '\n', 0x00, 0x7F, 0x80, 0xA9, 0xBF, 0xC3, 0xE2, 0xF0, 0xFF };
+	static const uint8_t pool[] = { 'a',  ' ',	'\n', 0x00, 0x1F, 0x0B, 0x7F,
+					0x80, 0xA9, 0xBF, 0xC3, 0xE2, 0xF0, 0xFF };
 	uint8_t buf[80];
 	uint64_t x = 0x2545F4914F6CDD1Dull;
 	for (int round = 0; round < 2000; round++) {
@@ -837,6 +838,20 @@ static void test_utf8_counters(void **state)
 				assert_int_equal(sn_utf8_chars((const char *)buf + off, n), chars);
 				assert_int_equal(sn_ascii_run(buf + off, n), run);
 			}
+		}
+		/* the byte masks of every word, for the bounds the scanner uses */
+		for (size_t off = 0; off + 8 <= sizeof buf; off++) {
+			uint64_t w, below, nl;
+			uint8_t eb[8], en[8];
+			memcpy(&w, buf + off, 8);
+			for (size_t i = 0; i < 8; i++) {
+				eb[i] = buf[off + i] < 0x20 ? 0x80 : 0;
+				en[i] = buf[off + i] == '\n' ? 0x80 : 0;
+			}
+			memcpy(&below, eb, 8);
+			memcpy(&nl, en, 8);
+			assert_true(sn_word_below(w, 0x20) == below);
+			assert_true(sn_word_equal(w, '\n') == nl);
 		}
 	}
 }
