@@ -388,7 +388,6 @@ void sn_sink_cache_init(sn_sink_cache *c, size_t max)
 {
 	sn_buf_init(&c->loc_key, max);
 	sn_buf_init(&c->loc, max);
-	sn_buf_init(&c->kid_key, max);
 	sn_buf_init(&c->kid, max);
 	c->nmember = 0;
 	c->loc_valid = c->kid_valid = 0;
@@ -398,7 +397,6 @@ void sn_sink_cache_free(sn_sink_cache *c)
 {
 	sn_buf_free(&c->loc_key);
 	sn_buf_free(&c->loc);
-	sn_buf_free(&c->kid_key);
 	sn_buf_free(&c->kid);
 	c->loc_valid = c->kid_valid = 0;
 }
@@ -450,21 +448,15 @@ const sn_buf *sn_sink_cache_loc(sn_sink_cache *c, const sn_location *loc,
 	return &c->loc;
 }
 
-/* ,"key_id":"..." from the cache (the same key_id on every finding). */
+/* ,"key_id":"..." from the cache, made with its first finding: a cache
+ * serves one sink, whose key_id does not change. */
 static const sn_buf *cache_key_id(sn_sink_cache *c, const char *key_id)
 {
-	const char *k = key_id ? key_id : "";
-	size_t off = 0;
-
-	if (c->kid_valid && key_next(&c->kid_key, &off, k) && off == c->kid_key.len)
+	if (c->kid_valid)
 		return &c->kid;
-	c->kid_valid = 0;
-	sn_buf_reset(&c->kid_key);
-	sn_buf_reset(&c->kid);
-	key_add(&c->kid_key, k);
 	jkey(&c->kid, "key_id");
-	jstr(&c->kid, k);
-	if (c->kid_key.failed || c->kid.failed)
+	jstr(&c->kid, key_id ? key_id : "");
+	if (c->kid.failed)
 		return NULL;
 	c->kid_valid = 1;
 	return &c->kid;
@@ -521,8 +513,6 @@ static void json_finding_appends(sn_buf *b, const sn_finding *f, const char *key
 
 /* Plain stores into reserved room, for the record writer below. */
 #define PUT_LIT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
-
-
 
 static char *put_buf_to(char *w, const sn_buf *b)
 {

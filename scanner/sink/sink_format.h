@@ -51,16 +51,16 @@ typedef struct sn_sink_totals {
  * key_id again for every record.  Entries are keyed by the bytes they were
  * made from, never by pointers: the scanner reuses one sn_location (and one
  * path buffer) for the next file at the same address.  A cache belongs to one
- * thread and one format; `max` bounds each fragment like a record buffer.
+ * thread, one format and one sink (so one key_id); `max` bounds each fragment
+ * like a record buffer.
  */
 typedef struct sn_sink_cache {
 	sn_buf loc_key; /* path, then each member, each NUL-terminated */
 	size_t nmember;
 	int loc_valid;
 	sn_buf loc;	/* the location as the format writes it */
-	sn_buf kid_key; /* key_id, NUL-terminated */
 	int kid_valid;
-	sn_buf kid; /* JSON: ,"key_id":"..." */
+	sn_buf kid; /* JSON: ,"key_id":"...", made once */
 } sn_sink_cache;
 
 void sn_sink_cache_init(sn_sink_cache *c, size_t max);
