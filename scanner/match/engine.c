@@ -494,21 +494,17 @@ static void slow_rule(sn_matcher *m, size_t ri, const sn_chunk *c)
 }
 
 /* The rule's declared prefix: a cheap necessary condition checked before
- * PCRE2 is called at p -- the bytes there are those of one alternative.
- * Bytes past the end of the chunk are not judged. */
+ * PCRE2 is called at p -- the bytes there are those of one alternative (all
+ * alternatives are followed at once, a bit each).  Bytes past the end of the
+ * chunk are not judged. */
 static inline int prefix_ok(const sn_rule *r, const sn_chunk *c, size_t p)
 {
 	const uint8_t *d = (const uint8_t *)c->data + p;
-	const uint8_t(*cls)[256] = (const uint8_t(*)[256])r->prefix_cls;
-	size_t room = c->len - p;
-	for (size_t a = 0; a < r->nprefix_alt; cls += r->prefix_alt[a++]) {
-		size_t n = r->prefix_alt[a] < room ? r->prefix_alt[a] : room, i = 0;
-		while (i < n && cls[i][d[i]])
-			i++;
-		if (i == n)
-			return 1;
-	}
-	return r->nprefix_alt == 0;
+	size_t n = r->prefix_span < c->len - p ? r->prefix_span : c->len - p;
+	unsigned alts = 0xFF;
+	for (size_t i = 0; i < n && alts; i++)
+		alts &= r->prefix_alts[i][d[i]];
+	return alts != 0;
 }
 
 static int try_at(sn_matcher *m, size_t ri, const sn_chunk *c, size_t p, size_t *pos)

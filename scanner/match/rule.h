@@ -125,6 +125,9 @@ typedef struct sn_rule {
 	uint8_t (*prefix)[256];  /* prefix[i][b]: byte b may be byte i of a match --
 				    the union of the alternatives' classes i */
 	size_t nprefix;          /* positions every alternative has a class for */
+	uint8_t (*prefix_alts)[256]; /* prefix_alts[i][b]: bit a set when alternative a
+				     allows byte b at i (or is shorter than i + 1) */
+	size_t prefix_span;      /* positions in prefix_alts: the longest alternative */
 	char anchor_desc[64];    /* human description for `rules list` */
 	int has_back;            /* anchor_back given: back[] and back_except[] hold */
 	uint8_t back[256];       /* anchor_back compiled; bytes >= 0x80 always 1 */
