@@ -82,15 +82,21 @@ struct sn_matcher {
 	 * start, a byte of a narrow class (a digit for every shipped rule):
 	 * trigger[] is the union of those classes, so the pass visits only the
 	 * few positions just before a trigger byte and skips the rest of the
-	 * text with one table look-up per byte. */
+	 * text with one table look-up per byte (the portable pass). */
 	uint8_t trigger[256];
 	unsigned trigger_reach;
-	/* trigger[] for 16 bytes at a time (x86-64 with SSSE3): an ASCII byte
-	 * b is a trigger when shufti_lo[b & 15] & shufti_hi[b >> 4] (one bit
-	 * per high nibble: exact); bytes >= 0x80 all count when trigger_high */
-	int use_shufti;
-	int trigger_high;
-	uint8_t shufti_lo[16], shufti_hi[16];
+	/* The vector filter (x86-64 with SSSE3): the candidate starts of 16
+	 * positions at a time.  The first rules form up to 8 groups (bit b & 7
+	 * for rule bit b); for each group and i < SN_LEAD, vlead_lo/hi[i] hold
+	 * the nibbles of the bytes lead[i] allows, so that
+	 * vlead_lo[i][x & 15] & vlead_hi[i][x >> 4] is a superset of them, and
+	 * vblock_lo/hi describe one nibble rectangle of bytes after which no
+	 * rule of the group may start (a subset of boundary_mask).  A position
+	 * whose four bytes and preceding byte pass for some group is checked
+	 * with the exact tables. */
+	int use_vector;
+	uint8_t vlead_lo[SN_LEAD][16], vlead_hi[SN_LEAD][16];
+	uint8_t vblock_lo[16], vblock_hi[16];
 	/* per unit */
 	const sn_location *loc;
 	uint64_t *frontier;      /* per rule, absolute decoded offset */
@@ -191,6 +197,58 @@ static unsigned class_cost(const uint8_t cls[256])
 	return common * 256 + size;
 }
 
+/*
+ * The vector filter's tables (see struct sn_matcher).  Each group's lead
+ * nibbles describe a superset of its rules' lead bytes.  Its blocking
+ * rectangle is one row of 16 bytes (a high nibble), limited to the bytes
+ * after which no rule of the group may start: the row holding most of the
+ * group's first bytes (so that a digit right after a digit is ruled out for
+ * rules that start with one), then the one with most such bytes.
+ */
+static void build_vector(sn_matcher *m)
+{
+	for (unsigned i = 0; i < SN_LEAD; i++) {
+		for (int x = 0; x < 256; x++) {
+			for (unsigned bit = 0; bit < m->nfirst; bit++) {
+				if (!(m->lead[i][x] >> bit & 1))
+					continue;
+				m->vlead_lo[i][x & 15] |= (uint8_t)(1u << (bit & 7));
+				m->vlead_hi[i][x >> 4] |= (uint8_t)(1u << (bit & 7));
+			}
+		}
+	}
+	for (unsigned g = 0; g < 8 && g < m->nfirst; g++) {
+		uint64_t rules = 0;
+		for (unsigned bit = g; bit < m->nfirst; bit += 8)
+			rules |= 1ull << bit;
+		unsigned best = 0, best_h = 0;
+		for (unsigned h = 0; h < 8; h++) {
+			unsigned size = 0, own = 0;
+			for (unsigned l = 0; l < 16; l++) {
+				unsigned x = h << 4 | l;
+				if ((m->boundary_mask[x] & rules) != rules)
+					continue;
+				size++;
+				own += (m->lead[0][x] & rules) != 0;
+			}
+			if (own * 32 + size > best) {
+				best = own * 32 + size;
+				best_h = h;
+			}
+		}
+		if (!best)
+			continue;
+		m->vblock_hi[best_h] |= (uint8_t)(1u << g);
+		for (unsigned l = 0; l < 16; l++) {
+			if ((m->boundary_mask[best_h << 4 | l] & rules) == rules)
+				m->vblock_lo[l] |= (uint8_t)(1u << g);
+		}
+	}
+#ifdef SN_SHUFTI
+	m->use_vector = !m->o.no_vector && __builtin_cpu_supports("ssse3");
+#endif
+}
+
 static void build_lead(sn_matcher *m)
 {
 	for (unsigned i = 0; i < SN_LEAD; i++) {
@@ -229,19 +287,7 @@ static void build_lead(sn_matcher *m)
 		if (at > m->trigger_reach)
 			m->trigger_reach = at;
 	}
-	for (int b = 0; b < 256; b++) {
-		if (!m->trigger[b])
-			continue;
-		if (b >= 0x80) {
-			m->trigger_high = 1;
-			continue;
-		}
-		m->shufti_hi[b >> 4] = (uint8_t)(1u << (b >> 4));
-		m->shufti_lo[b & 15] |= (uint8_t)(1u << (b >> 4));
-	}
-#ifdef SN_SHUFTI
-	m->use_shufti = !m->o.no_vector && __builtin_cpu_supports("ssse3");
-#endif
+	build_vector(m);
 }
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
@@ -557,41 +603,55 @@ static inline void first_rules_in(sn_matcher *m, const sn_chunk *c, size_t from,
 }
 
 #ifdef SN_SHUFTI
-/* next_trigger, sixteen bytes per step: two nibble look-ups (pshufb) give
- * each byte's class bits, and a byte >= 0x80 shows in its sign bit.  Every
- * trigger byte is found; a byte >= 0x80 may be reported when only some of
- * them are triggers, which merely visits a few more positions. */
-__attribute__((target("ssse3"))) static size_t next_trigger_ssse3(const sn_matcher *m,
-								    const uint8_t *d, size_t q,
-								    size_t qend)
+/* Each byte's group bits under one pair of nibble tables (pshufb). */
+__attribute__((target("ssse3"))) static inline __m128i nibble_bits(__m128i v, const uint8_t lo[16],
+								   const uint8_t hi[16])
 {
-	const __m128i lo = _mm_loadu_si128((const __m128i *)m->shufti_lo);
-	const __m128i hi = _mm_loadu_si128((const __m128i *)m->shufti_hi);
-	const __m128i nib = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
-	for (; q + 16 <= qend; q += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(d + q));
-		__m128i bl = _mm_shuffle_epi8(lo, _mm_and_si128(v, nib));
-		__m128i bh = _mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
-		unsigned hit = 0xFFFFu ^ (unsigned)_mm_movemask_epi8(
-						  _mm_cmpeq_epi8(_mm_and_si128(bl, bh), zero));
-		if (m->trigger_high)
-			hit |= (unsigned)_mm_movemask_epi8(v);
-		if (hit)
-			return q + (unsigned)__builtin_ctz(hit);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i l = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)lo), _mm_and_si128(v, nib));
+	__m128i h = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)hi),
+				     _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+	return _mm_and_si128(l, h);
+}
+
+/*
+ * The first-byte rules at the positions [p, end), sixteen at a time, while
+ * the four bytes from each and the byte before it are inside the chunk
+ * (p >= 1).  Returns the first position not looked at.
+ */
+__attribute__((target("ssse3"))) static size_t first_rules_vector(sn_matcher *m, const sn_chunk *c,
+								    size_t p, size_t end, size_t *pos,
+								    uint64_t *live)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	const __m128i zero = _mm_setzero_si128();
+	for (; p < end && p + 16 + SN_LEAD - 1 <= c->len && *live; p += 16) {
+		__m128i g = nibble_bits(_mm_loadu_si128((const __m128i *)(d + p)), m->vlead_lo[0],
+					m->vlead_hi[0]);
+		for (unsigned i = 1; i < SN_LEAD; i++)
+			g = _mm_and_si128(g, nibble_bits(_mm_loadu_si128((const __m128i *)(d + p + i)),
+							 m->vlead_lo[i], m->vlead_hi[i]));
+		g = _mm_andnot_si128(nibble_bits(_mm_loadu_si128((const __m128i *)(d + p - 1)),
+						 m->vblock_lo, m->vblock_hi),
+				     g);
+		unsigned hit = 0xFFFFu ^ (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, zero));
+		if (end - p < 16)
+			hit &= (1u << (end - p)) - 1;
+		while (hit) {
+			size_t q = p + (unsigned)__builtin_ctz(hit);
+			hit &= hit - 1;
+			uint64_t hits = m->lead[0][d[q]] & ~m->boundary_mask[d[q - 1]] & *live;
+			if (hits)
+				first_rules_at(m, c, q, pos, live, hits);
+		}
 	}
-	while (q < qend && !m->trigger[d[q]])
-		q++;
-	return q;
+	return p < end ? p : end;
 }
 #endif
 
 /* The first trigger byte in d[q, qend), or qend. */
 static inline size_t next_trigger(const sn_matcher *m, const uint8_t *d, size_t q, size_t qend)
 {
-#ifdef SN_SHUFTI
-	if (m->use_shufti)
-		return next_trigger_ssse3(m, d, q, qend);
-#endif
 	const uint8_t *trig = m->trigger;
 	/* eight look-ups per step: most text has no trigger */
 	while (q + 8 <= qend && !(trig[d[q]] | trig[d[q + 1]] | trig[d[q + 2]] | trig[d[q + 3]] |
@@ -603,12 +663,41 @@ static inline size_t next_trigger(const sn_matcher *m, const uint8_t *d, size_t 
 }
 
 /*
- * Candidate starts of the first-byte rules, in increasing order.  A match
- * starting at p has a trigger byte at p + i for some i <= trigger_reach (when
- * that is inside the chunk), so only the positions up to trigger_reach
- * before each trigger byte are looked at, and the last trigger_reach
- * positions of the chunk, whose trigger could lie past its end.
+ * The first-byte rules' candidate starts in [lo, emit_to), in increasing
+ * order, by trigger bytes.  A match starting at p has a trigger byte at
+ * p + i for some i <= trigger_reach (when that is inside the chunk), so only
+ * the positions up to trigger_reach before each trigger byte are looked at,
+ * and the last trigger_reach positions of the chunk, whose trigger could lie
+ * past its end.
  */
+static void first_rules_triggers(sn_matcher *m, const sn_chunk *c, size_t lo, size_t *pos,
+				 uint64_t *live)
+{
+	const uint8_t *d = (const uint8_t *)c->data;
+	const size_t reach = m->trigger_reach, end = c->emit_to;
+	size_t tail = c->len > reach ? c->len - reach : 0;
+	if (tail > end)
+		tail = end;
+	size_t next = lo; /* positions below were looked at */
+	size_t qend = end + reach < c->len ? end + reach : c->len;
+	for (size_t q = lo; next < tail && *live; q++) {
+		q = next_trigger(m, d, q, qend);
+		if (q >= qend)
+			break;
+		size_t from = q > reach ? q - reach : 0, to = q + 1;
+		if (from < next)
+			from = next;
+		if (to > tail)
+			to = tail;
+		first_rules_in(m, c, from, to, pos, live);
+		if (to > next)
+			next = to;
+	}
+	first_rules_in(m, c, next > tail ? next : tail, end, pos, live);
+}
+
+/* The first-byte rules of a chunk: the vector filter where the CPU has it,
+ * else the skip to trigger bytes; both look at every possible start. */
 static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 {
 	size_t pos[64];
@@ -621,27 +710,18 @@ static void first_rules_pass(sn_matcher *m, const sn_chunk *c)
 		if (pos[b] < lo)
 			lo = pos[b];
 	}
-	const uint8_t *d = (const uint8_t *)c->data;
-	const size_t reach = m->trigger_reach, end = c->emit_to;
-	size_t tail = c->len > reach ? c->len - reach : 0;
-	if (tail > end)
-		tail = end;
-	size_t next = lo; /* positions below were looked at */
-	size_t qend = end + reach < c->len ? end + reach : c->len;
-	for (size_t q = lo; next < tail && live; q++) {
-		q = next_trigger(m, d, q, qend);
-		if (q >= qend)
-			break;
-		size_t from = q > reach ? q - reach : 0, to = q + 1;
-		if (from < next)
-			from = next;
-		if (to > tail)
-			to = tail;
-		first_rules_in(m, c, from, to, pos, &live);
-		if (to > next)
-			next = to;
-	}
-	first_rules_in(m, c, next > tail ? next : tail, end, pos, &live);
+#ifdef SN_SHUFTI
+	if (m->use_vector) {
+		size_t p = lo;
+		if (p == 0) {
+			first_rules_in(m, c, 0, 1, pos, &live); /* no byte before it */
+			p = 1;
+		}
+		p = first_rules_vector(m, c, p, c->emit_to, pos, &live);
+		first_rules_in(m, c, p, c->emit_to, pos, &live);
+	} else
+#endif
+		first_rules_triggers(m, c, lo, pos, &live);
 	for (unsigned b = 0; b < m->nfirst; b++) {
 		size_t ri = m->first_rules[b];
 		size_t p = pos[b] < c->emit_to ? c->emit_to : pos[b];

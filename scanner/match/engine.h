@@ -29,8 +29,9 @@ typedef struct sn_match_options {
 	int reveal;          /* hand out raw and normalized values */
 	int slow_path;       /* use plain PCRE2 over every chunk for all rules */
 	long only_rule;      /* -1: all rules; else the index of the only rule */
-	int no_vector;       /* skip text to trigger bytes without SSSE3 even
-				where the CPU has it (tests compare the two) */
+	int no_vector;       /* find candidate starts by trigger bytes, not
+				with the SSSE3 filter, even where the CPU has
+				it (tests compare the two) */
 } sn_match_options;
 
 #define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1, 0 }

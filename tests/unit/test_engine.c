@@ -93,8 +93,8 @@ static int on_chunk(const sn_chunk *c, void *payload)
 
 /* Scan `text` with rule `only` of the set (-1: all rules); chunk == 0 keeps
  * the default chunk size. */
-/* Fast-path scans alternate between the vector and the portable skip to
- * trigger bytes, so both are compared with the slow path. */
+/* Fast-path scans alternate between the vector filter and the portable
+ * skip to trigger bytes, so both are compared with the slow path. */
 static int portable_skip;
 
 static void scan_rule(const sn_ruleset *rs, long only, const char *text, size_t n, int slow,
@@ -719,8 +719,8 @@ static void test_fast_equals_slow(void **state)
 	for (size_t i = 0; i < 50000; i++)
 		text[i] = "a@1."[next_rand() % 4];
 	compare_paths(rs, text, 50000, 4096);
-	/* no digits: the skip to trigger bytes runs over whole stretches (each
-	 * comparison twice: the vector and the portable skip) */
+	/* no digits: long stretches without a candidate start (each
+	 * comparison twice: the vector filter and the portable skip) */
 	static const char unit[] = "xx \xc3\xa9\xc3\xa0 yy ";
 	size_t ul = sizeof unit - 1, un = 3000 * ul;
 	for (size_t i = 0; i < un; i += ul)
@@ -1073,11 +1073,79 @@ static void test_prefix_alternatives(void **state)
 	remove_user_rules(dir);
 }
 
+/*
+ * More first-byte rules than the vector filter has group bits, so that rules
+ * share a bit: their lead tables and blocking rectangles are combined, and
+ * every rule must still find what the slow path finds.  The rules differ in
+ * first bytes (ASCII, non-ASCII), boundaries (none, narrow, everything but a
+ * space) and declared prefixes.
+ */
+static void test_vector_groups(void **state)
+{
+	(void)state;
+	char dir[64];
+	sn_ruleset *rs = load_user_rules(
+		dir, sizeof dir,
+		"rules:\n"
+		"  - {id: g.0, category: g0, confidence: medium,\n"
+		"     pattern: '(?<![0-9])[0-9]{3}-[0-9]{2}(?![0-9])'}\n"
+		"  - {id: g.1, category: g1, confidence: medium,\n"
+		"     pattern: '(?<![A-Za-z])[A-Z]{2}[0-9]'}\n"
+		"  - {id: g.2, category: g2, confidence: medium, pattern: '(?<![a-z])q[a-z]{2}'}\n"
+		"  - {id: g.3, category: g3, confidence: medium, pattern: '(?<![0-9#])#[0-9]{2}'}\n"
+		"  - {id: g.4, category: g4, confidence: medium, pattern: '(?<![^ ])~[a-z]'}\n"
+		"  - {id: g.5, category: g5, confidence: medium, pattern: '\xc3\xa9[0-9]'}\n"
+		"  - {id: g.6, category: g6, confidence: medium,\n"
+		"     pattern: '(?<![0-9A-Za-z])0x[0-9a-f]{2}', prefix: ['0', x]}\n"
+		"  - {id: g.7, category: g7, confidence: medium,\n"
+		"     pattern: '(?<![0-9])[0-9]{2}[.:][0-9]{2}',\n"
+		"     prefix: [['[0-9]', '[0-9]', .], ['[0-9]', '[0-9]', ':']]}\n"
+		"  - {id: g.8, category: g8, confidence: medium, pattern: '(?<![0-9])[1-9]{2}:'}\n"
+		"  - {id: g.9, category: g9, confidence: medium,\n"
+		"     pattern: '(?<![a-z])[a-z]{3}[0-9]'}\n"
+		"  - {id: g.10, category: g10, confidence: medium, pattern: '(?<![ ])[$][0-9]'}\n");
+	assert_int_equal(rs->n, 11);
+	static const char *gp[] = { "123-45", "12-34", "1234-56", "AB1", "aAB1", "qab", "xqab",
+				    "#12", "##12", "1#12", "~a", " ~b", "x~c", "\xc3\xa9" "1",
+				    "0x1f", "10x1f", "12.34", "12:34", "112:3", "99:", "abc1",
+				    "$1", " $2", "x", " ", "\n", "-", ".", ":", "1", "\xc3\xa9" };
+	const size_t np = sizeof gp / sizeof gp[0];
+	char *text = malloc(20000);
+	assert_non_null(text);
+	static hits h;
+	size_t found = 0;
+	unsigned seen = 0;
+	for (int round = 0; round < 40; round++) {
+		size_t n = random_text(text, 40 + next_rand() % 6000, gp, np);
+		for (size_t k = 0; k < sizeof chunk_sizes / sizeof chunk_sizes[0]; k++)
+			compare_paths(rs, text, n, chunk_sizes[k]);
+		scan(rs, text, n, 0, 0, &h);
+		found += h.n;
+		for (size_t i = 0; i < h.n; i++)
+			seen |= 1u << atoi(h.v[i].category + 1);
+	}
+	assert_true(found > 1000);
+	assert_int_equal(seen, (1u << 11) - 1); /* every rule found something */
+	/* at the first and the last byte of a text */
+	static const char *const whole[] = { "#12", "12.34", "~a", "aaaaaaaaaaaaaaaaaaaa #12" };
+	for (size_t w = 0; w < sizeof whole / sizeof whole[0]; w++) {
+		for (int twice = 0; twice < 2; twice++) { /* vector and portable */
+			compare_paths(rs, whole[w], strlen(whole[w]), 0);
+			scan(rs, whole[w], strlen(whole[w]), 0, 0, &h);
+			assert_int_equal(h.n, 1);
+		}
+	}
+	free(text);
+	sn_ruleset_free(rs);
+	remove_user_rules(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_prefix_alternatives),
+		cmocka_unit_test(test_vector_groups),
 		cmocka_unit_test(test_table_column_cursor),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
