@@ -75,8 +75,16 @@ struct sn_matcher {
 	 * b -- the first byte table and the declared prefix classes; a rule
 	 * without a class at i accepts any byte there */
 	uint64_t lead[SN_LEAD][256];
-	/* the rules whose prefix says more than lead[] holds: longer than
-	 * SN_LEAD, or alternatives (lead[] has their union) */
+	/* The first rules' declared prefixes, followed together: palts[i][b]
+	 * has the bits of the alternatives (of any rule) that allow byte b at
+	 * i (or are shorter than i + 1); rule bit b's alternatives are the bits
+	 * altmask[b].  A rule without a prefix has one bit that allows every
+	 * byte, and so does a rule whose alternatives no longer fit in the 64
+	 * bits: those rules, in prefix_more, are checked by prefix_ok.  NULL
+	 * when no rule declares a prefix. */
+	uint64_t (*palts)[256];
+	size_t pspan;
+	uint64_t altmask[64];
 	uint64_t prefix_more;
 	/* Every rule's match has, at some offset i <= trigger_reach from its
 	 * start, a byte of a narrow class (a digit for every shipped rule):
@@ -167,6 +175,7 @@ void sn_matcher_free(sn_matcher *m)
 	free(m->fp);
 	sn_fp_memo_free(m->memo);
 	free(m->frontier);
+	free(m->palts);
 	free(m->c);
 	sn_buf_free(&m->norms);
 	sn_buf_free(&m->tb.text);
@@ -268,8 +277,6 @@ static void build_lead(sn_matcher *m)
 					first[b] = 0;
 			}
 		}
-		if (r->nprefix_alt > 1 || r->nprefix_src > SN_LEAD)
-			m->prefix_more |= 1ull << bit;
 		/* the rule's trigger: its cheapest class among the first byte
 		 * and the declared prefix */
 		const uint8_t *best = first;
@@ -288,6 +295,45 @@ static void build_lead(sn_matcher *m)
 			m->trigger_reach = at;
 	}
 	build_vector(m);
+}
+
+/* palts, altmask and prefix_more (see struct sn_matcher).  Returns 0 or
+ * SN_ENOMEM. */
+static int build_palts(sn_matcher *m)
+{
+	unsigned nbits = 0;
+	size_t span = 0;
+	for (unsigned bit = 0; bit < m->nfirst; bit++) {
+		const sn_rule *r = &m->rs->rules[m->first_rules[bit]];
+		unsigned k = r->nprefix_alt ? (unsigned)r->nprefix_alt : 1;
+		/* room for one bit for each rule after this one */
+		if (nbits + k + (m->nfirst - bit - 1) > 64) {
+			k = 1;
+			m->prefix_more |= 1ull << bit;
+		} else if (r->prefix_span > span) {
+			span = r->prefix_span;
+		}
+		m->altmask[bit] = ((1ull << k) - 1) << nbits;
+		nbits += k;
+	}
+	if (!span)
+		return 0;
+	m->palts = calloc(span, sizeof *m->palts);
+	if (!m->palts)
+		return SN_ENOMEM;
+	m->pspan = span;
+	for (unsigned bit = 0; bit < m->nfirst; bit++) {
+		const sn_rule *r = &m->rs->rules[m->first_rules[bit]];
+		unsigned base = (unsigned)__builtin_ctzll(m->altmask[bit]);
+		int own = r->nprefix_alt && !(m->prefix_more >> bit & 1);
+		for (size_t i = 0; i < span; i++) {
+			for (int x = 0; x < 256; x++) {
+				uint64_t a = own && i < r->prefix_span ? r->prefix_alts[i][x] : 0xFF;
+				m->palts[i][x] |= (a << base) & m->altmask[bit];
+			}
+		}
+	}
+	return 0;
 }
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
@@ -339,6 +385,8 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 		}
 	}
 	build_lead(m);
+	if (build_palts(m) < 0)
+		goto fail;
 	m->md = pcre2_match_data_create(maxcap + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -569,17 +617,30 @@ static void first_rules_at(sn_matcher *m, const sn_chunk *c, size_t p, size_t *p
 			   uint64_t *live, uint64_t hits)
 {
 	const uint8_t *d = (const uint8_t *)c->data;
-	int whole = p + SN_LEAD <= c->len; /* else prefix_ok judges the tail */
+	int whole = p + SN_LEAD <= c->len; /* else only the prefixes judge the tail */
 	if (whole) {
 		hits &= m->lead[1][d[p + 1]] & m->lead[2][d[p + 2]] & m->lead[3][d[p + 3]];
 		if (!hits)
 			return;
 	}
+	if (m->palts) {
+		uint64_t alive = 0;
+		for (uint64_t h = hits; h; h &= h - 1)
+			alive |= m->altmask[__builtin_ctzll(h)];
+		size_t n = m->pspan < c->len - p ? m->pspan : c->len - p;
+		for (size_t i = 0; i < n && alive; i++)
+			alive &= m->palts[i][d[p + i]];
+		for (uint64_t h = hits; h; h &= h - 1) {
+			unsigned b = (unsigned)__builtin_ctzll(h);
+			if (!(alive & m->altmask[b]))
+				hits &= ~(1ull << b);
+		}
+	}
 	while (hits) {
 		unsigned b = (unsigned)__builtin_ctzll(hits);
 		hits &= hits - 1;
 		const sn_rule *r = &m->rs->rules[m->first_rules[b]];
-		if (p < pos[b] || ((!whole || (m->prefix_more >> b & 1)) && !prefix_ok(r, c, p)))
+		if (p < pos[b] || ((m->prefix_more >> b & 1) && !prefix_ok(r, c, p)))
 			continue;
 		try_at(m, m->first_rules[b], c, p, &pos[b]);
 		if (pos[b] >= c->emit_to)

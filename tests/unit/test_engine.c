@@ -1140,12 +1140,70 @@ static void test_vector_groups(void **state)
 	remove_user_rules(dir);
 }
 
+/*
+ * Nine rules of eight prefix alternatives each: the matcher follows all
+ * prefixes together in 64 bits, so the last rules' alternatives no longer fit
+ * and are checked rule by rule.  Their prefixes must still hold: rule p.8
+ * declares only the pairs "0a", "1b", ... "7h" though its pattern takes any
+ * digit 0-7 and letter a-h, so the fast path finds "I0a" but not "I0b" (the
+ * union of the alternatives at each position would allow it).
+ */
+static void test_prefix_overflow(void **state)
+{
+	(void)state;
+	char dir[64], yaml[8192];
+	size_t n = (size_t)snprintf(yaml, sizeof yaml, "rules:\n");
+	for (int k = 0; k < 9; k++) {
+		char letter = (char)('A' + k);
+		n += (size_t)snprintf(yaml + n, sizeof yaml - n,
+				      "  - id: p.%d\n    category: p%d\n    confidence: medium\n"
+				      "    pattern: '(?<![0-9A-Za-z])%c%s(?![0-9A-Za-z])'\n"
+				      "    prefix: [",
+				      k, k, letter,
+				      k == 8 ? "[0-7][a-h]" : "(?:0a|1b|2c|3d|4e|5f|6g|7h)");
+		for (int a = 0; a < 8; a++)
+			n += (size_t)snprintf(yaml + n, sizeof yaml - n, "%s[%c, '%d', %c]",
+					      a ? ", " : "", letter, a, 'a' + a);
+		n += (size_t)snprintf(yaml + n, sizeof yaml - n, "]\n");
+		assert_true(n < sizeof yaml);
+	}
+	sn_ruleset *rs = load_user_rules(dir, sizeof dir, yaml);
+	assert_int_equal(rs->n, 9);
+	/* only pairs the prefixes declare can form */
+	static const char *op[] = { "A0a ", "B7h ", "C3d ", "D1b ", "E5f ", "F2c ", "G6g ", "H7h ",
+				    "I0a ", "I6g ", "A8a ", "A0b ", "x", " ", "\n", "I", "H", "0", "a" };
+	char *text = malloc(8000);
+	assert_non_null(text);
+	static hits fast, slow;
+	size_t found = 0;
+	for (int round = 0; round < 20; round++) {
+		size_t len = random_text(text, 50 + next_rand() % 6000, op, sizeof op / sizeof op[0]);
+		for (size_t k = 0; k < sizeof chunk_sizes / sizeof chunk_sizes[0]; k++)
+			compare_paths(rs, text, len, chunk_sizes[k]);
+		scan(rs, text, len, 0, 0, &fast);
+		found += fast.n;
+	}
+	assert_true(found > 500);
+	const char *t = " I0b A3d I0a H7h ";
+	for (int twice = 0; twice < 2; twice++) { /* vector and portable */
+		scan(rs, t, strlen(t), 0, 0, &fast);
+		scan(rs, t, strlen(t), 1, 0, &slow);
+		assert_int_equal(slow.n, 4);
+		assert_int_equal(fast.n, 3);
+		assert_int_equal(fast.v[0].offset, 5);
+	}
+	free(text);
+	sn_ruleset_free(rs);
+	remove_user_rules(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_prefix_alternatives),
 		cmocka_unit_test(test_vector_groups),
+		cmocka_unit_test(test_prefix_overflow),
 		cmocka_unit_test(test_table_column_cursor),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
