@@ -14,36 +14,56 @@
 
 #include "speurneus/error.h"
 
+/* Eight bytes at a time (a token is a handful of bytes: its hash is
+ * mostly one multiplication, not one per byte). */
 uint32_t sn_token_hash(const char *p, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)p[i];
-		h *= 16777619u;
+	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, w;
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
+		memcpy(&w, p + k, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
 	}
-	return h;
+	if (k < n) {
+		w = 0;
+		memcpy(&w, p + k, n - k);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94D049BB133111EBull;
+	return (uint32_t)(h >> 32);
 }
 
-static inline int is_word_byte(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c >= 0x80;
-}
+/* Per byte: 0 when it is not part of a word, else the byte lower-cased
+ * (ASCII letters and digits, and every byte of a non-ASCII character). */
+static const uint8_t word_lower[256] = {
+#define W4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define W16(b) W4(b), W4((b) + 4), W4((b) + 8), W4((b) + 12)
+	[0x30] = W4(0x30), W4(0x34), '8', '9',
+	[0x41] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	[0x50] = 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+	[0x61] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+	[0x70] = 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+	[0x80] = W16(0x80), W16(0x90), W16(0xA0), W16(0xB0),
+	W16(0xC0), W16(0xD0), W16(0xE0), W16(0xF0),
+#undef W16
+#undef W4
+};
 
 size_t sn_tokenize(const char *text, size_t n, char *scratch, sn_token *out, size_t max)
 {
+	const uint8_t *t = (const uint8_t *)text;
 	size_t nt = 0, i = 0;
 	while (i < n && nt < max) {
-		while (i < n && !is_word_byte((uint8_t)text[i]))
+		while (i < n && !word_lower[t[i]])
 			i++;
 		if (i >= n)
 			break;
 		size_t start = i;
-		while (i < n && is_word_byte((uint8_t)text[i])) {
-			uint8_t c = (uint8_t)text[i];
-			scratch[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-			i++;
-		}
+		uint8_t c;
+		while (i < n && (c = word_lower[t[i]]) != 0)
+			scratch[i++] = (char)c;
 		out[nt].p = scratch + start;
 		out[nt].n = i - start;
 		out[nt].hash = sn_token_hash(out[nt].p, out[nt].n);
@@ -66,17 +86,20 @@ static int seq_at(const sn_wordseq *w, const sn_token *t, size_t nt, size_t at)
 
 void sn_wordlist_finish(sn_wordlist *l)
 {
-	l->bloom = 0;
+	memset(l->bloom, 0, sizeof l->bloom);
 	for (size_t k = 0; k < l->n; k++) {
-		if (l->v[k].ntok)
-			l->bloom |= 1ull << (l->v[k].hash[0] & 63);
+		if (l->v[k].ntok) {
+			uint32_t b = l->v[k].hash[0] % SN_BLOOM_BITS;
+			l->bloom[b / 64] |= 1ull << (b % 64);
+		}
 	}
 }
 
 int sn_wordlist_find(const sn_wordlist *l, const sn_token *t, size_t nt)
 {
 	for (size_t i = 0; i < nt; i++) {
-		if (!((l->bloom >> (t[i].hash & 63)) & 1))
+		uint32_t b = t[i].hash % SN_BLOOM_BITS;
+		if (!(l->bloom[b / 64] >> (b % 64) & 1))
 			continue;
 		for (size_t k = 0; k < l->n; k++) {
 			if (seq_at(&l->v[k], t, nt, i))

@@ -30,10 +30,14 @@ typedef struct sn_wordseq {
 	size_t *len;      /* length of each token */
 } sn_wordseq;
 
+#define SN_BLOOM_BITS 1024
+
 typedef struct sn_wordlist {
 	sn_wordseq *v;
 	size_t n;
-	uint64_t bloom;   /* bit (hash & 63) set for every first token */
+	/* bit (hash % SN_BLOOM_BITS) set for every first token: most words of
+	 * a text are ruled out with one test */
+	uint64_t bloom[SN_BLOOM_BITS / 64];
 } sn_wordlist;
 
 typedef struct sn_example {

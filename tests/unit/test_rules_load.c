@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "match/context.h"
 #include "match/rule.h"
 #include "speurneus/error.h"
 #include "speurneus/rules.h"
@@ -1248,10 +1249,83 @@ static void test_shipped_examples(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* Split `text` and look for `l`'s words in it. */
+static int text_has(const sn_wordlist *l, const char *text)
+{
+	static char scratch[4096];
+	static sn_token tok[1024];
+	size_t nt = sn_tokenize(text, strlen(text), scratch, tok, 1024);
+	return sn_wordlist_find(l, tok, nt);
+}
+
+/*
+ * Keyword lists: words and word sequences are found whatever their case,
+ * also when the list is long enough to fill much of its bloom filter; words
+ * not in it are not; tokens split at non-word bytes and keep non-ASCII
+ * characters; a token's hash depends on all of its bytes.
+ */
+static void test_wordlist(void **state)
+{
+	(void)state;
+	sn_wordlist l;
+	char word[64], text[256];
+	memset(&l, 0, sizeof l);
+	l.n = 303;
+	l.v = calloc(l.n, sizeof *l.v);
+	assert_non_null(l.v);
+	for (size_t k = 0; k < 300; k++) {
+		snprintf(word, sizeof word, "kw%zu", k);
+		assert_int_equal(sn_wordseq_init(&l.v[k], word), 0);
+	}
+	assert_int_equal(sn_wordseq_init(&l.v[300], "bsn nummer"), 0);
+	assert_int_equal(sn_wordseq_init(&l.v[301], "Burger-Service-Nummer"), 0);
+	assert_int_equal(sn_wordseq_init(&l.v[302], "e-mail\xc3\xa9"), 0);
+	sn_wordlist_finish(&l);
+	for (size_t k = 0; k < 300; k++) {
+		snprintf(text, sizeof text, "het nummer (KW%zu): 123", k);
+		assert_true(text_has(&l, text));
+	}
+	assert_true(text_has(&l, "zijn BSN-nummer is"));
+	assert_true(text_has(&l, "burger service nummer"));
+	assert_true(text_has(&l, "E-MAIL\xc3\xa9:"));
+	assert_false(text_has(&l, "bsn, ander nummer"));
+	assert_false(text_has(&l, "e-mail"));
+	for (size_t k = 300; k < 3000; k++) {
+		snprintf(text, sizeof text, "kw%zu kx%zu k w%zu %zukw", k, k % 300, k % 300, k % 300);
+		assert_false(text_has(&l, text));
+	}
+	/* tokens */
+	static char scratch[64];
+	sn_token tok[8];
+	size_t nt = sn_tokenize("ABC-d\xc3\xa9" "f  12x!", 13, scratch, tok, 8);
+	assert_int_equal(nt, 3);
+	assert_int_equal(tok[0].n, 3);
+	assert_memory_equal(tok[0].p, "abc", 3);
+	assert_int_equal(tok[1].n, 4);
+	assert_memory_equal(tok[1].p, "d\xc3\xa9" "f", 4);
+	assert_memory_equal(tok[2].p, "12x", 3);
+	assert_int_equal(tok[0].hash, sn_token_hash("abc", 3));
+	/* a change in any byte, or the length, changes the hash */
+	char a[24], b[24];
+	memset(a, 'q', sizeof a);
+	for (size_t len = 1; len <= sizeof a; len++) {
+		assert_int_equal(sn_token_hash(a, len), sn_token_hash(memcpy(b, a, len), len));
+		assert_int_not_equal(sn_token_hash(a, len), sn_token_hash(a, len - 1));
+		for (size_t i = 0; i < len; i++) {
+			memcpy(b, a, len);
+			b[i] = 'r';
+			assert_int_not_equal(sn_token_hash(a, len), sn_token_hash(b, len));
+		}
+	}
+	sn_wordlist_clear(&l);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_sequence),
+		cmocka_unit_test(test_wordlist),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_columns_default_to_keywords),
 		cmocka_unit_test(test_wordseq),
