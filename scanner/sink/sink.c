@@ -616,7 +616,8 @@ static int batch_finding(sn_sink *s, const sn_finding *f, const char *key_id)
 	}
 	size_t i;
 	for (i = 0; i < b->ncat; i++) {
-		if (strcmp(b->cat[i].name, name) == 0)
+		/* category names mostly differ in their first byte */
+		if (b->cat[i].name[0] == name[0] && strcmp(b->cat[i].name, name) == 0)
 			break;
 	}
 	if (i == b->ncat && i < SINK_BATCH_CATS) {
