@@ -75,9 +75,10 @@ void sn_fingerprint_end(sn_fp_base *b);
  * line -- and a fingerprint costs two BLAKE2b compressions.  Direct-mapped,
  * each slot holding a value of at most SN_FP_MEMO_VALUE bytes itself, so a
  * hit is exact; longer values are always hashed.  It starts with `first`
- * slots and, once it has stored eight values per slot, starts over with
- * `most` (both rounded up to a power of two): a thread that fingerprints a
- * few values (a small unit, a rule test) never pays for the large table.
+ * slots and, each time it has stored eight values per slot, starts over
+ * with 32 times as many, up to `most` (all rounded up to a power of two): a
+ * thread that fingerprints a few values (a small unit, a rule test) never
+ * pays for the large table.
  * One per thread.  The slots hold personal data and are wiped when
  * replaced or freed.
  */

@@ -42,7 +42,7 @@
 #define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
 #define SN_LEAD 4                    /* leading bytes checked by table before PCRE2 */
 #ifndef SN_FP_MEMO
-#define SN_FP_MEMO 16384             /* fingerprint memo slots per matcher (80 bytes each) */
+#define SN_FP_MEMO 65536             /* fingerprint memo slots per matcher (80 bytes each) */
 #endif
 #define SN_FP_MEMO_FIRST 512         /* its slots until it has stored 8 values a slot */
 _Static_assert(SN_LEAD == 4, "first_rules_at ANDs lead[1..3]");

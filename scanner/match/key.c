@@ -213,8 +213,10 @@ void sn_fingerprint_memo(sn_fp_memo *m, size_t slot, unsigned tag, const sn_fp_b
 	memcpy(s->fp, out, SN_FINGERPRINT_LEN);
 	/* a slot number the caller holds for the old table is still a valid
 	 * one for the larger table: a miss, not an error */
-	if (++m->stores >= 8 * (uint64_t)(m->mask + 1) && m->mask + 1 < m->most)
-		memo_table(m, m->most);
+	if (++m->stores >= 8 * (uint64_t)(m->mask + 1) && m->mask + 1 < m->most) {
+		size_t next = (m->mask + 1) * 32;
+		memo_table(m, next < m->most ? next : m->most);
+	}
 }
 
 static int write_all(int fd, const char *p, size_t n)
