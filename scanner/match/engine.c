@@ -42,7 +42,7 @@
 #define SN_TABLE_ROW_MAX (4u << 20)  /* longest row rendered; the rest is cut and counted */
 #define SN_LEAD 4                    /* leading bytes checked by table before PCRE2 */
 #ifndef SN_FP_MEMO
-#define SN_FP_MEMO 65536             /* fingerprint memo slots per matcher (80 bytes each) */
+#define SN_FP_MEMO 65536             /* fingerprint memo slots per thread (80 bytes each) */
 #endif
 #define SN_FP_MEMO_FIRST 512         /* its slots until it has stored 8 values a slot */
 _Static_assert(SN_LEAD == 4, "first_rules_at ANDs lead[1..3]");
@@ -66,6 +66,7 @@ struct sn_matcher {
 	uint8_t *use_jit;        /* per rule: JIT code present */
 	sn_fp_base *fp;          /* per rule: fingerprint state after key and category */
 	sn_fp_memo *memo;        /* recent fingerprints, by rule and value */
+	int own_memo;            /* memo was made for this matcher */
 	/* fast-path tables over "first"-anchored rules (at most 64 at a time) */
 	uint64_t first_mask[256];
 	uint64_t boundary_mask[256];
@@ -173,7 +174,8 @@ void sn_matcher_free(sn_matcher *m)
 		for (size_t i = 0; i < m->rs->n; i++)
 			sn_fingerprint_end(&m->fp[i]);
 	free(m->fp);
-	sn_fp_memo_free(m->memo);
+	if (m->own_memo)
+		sn_fp_memo_free(m->memo);
 	free(m->frontier);
 	free(m->palts);
 	free(m->c);
@@ -336,6 +338,11 @@ static int build_palts(sn_matcher *m)
 	return 0;
 }
 
+sn_fp_memo *sn_matcher_memo_new(void)
+{
+	return sn_fp_memo_new(SN_FP_MEMO_FIRST, SN_FP_MEMO);
+}
+
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o)
 {
 	int rc = SN_ENOMEM;
@@ -355,9 +362,13 @@ int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_option
 		goto fail;
 	for (size_t i = 0; i < rs->n; i++)
 		sn_fingerprint_begin(&m->fp[i], o->key, rs->rules[i].category);
-	m->memo = sn_fp_memo_new(SN_FP_MEMO_FIRST, SN_FP_MEMO);
-	if (!m->memo)
-		goto fail;
+	m->memo = o->memo;
+	if (!m->memo) {
+		m->memo = sn_matcher_memo_new();
+		m->own_memo = 1;
+		if (!m->memo)
+			goto fail;
+	}
 	m->frontier = calloc(rs->n ? rs->n : 1, sizeof *m->frontier);
 	if (!m->use_jit || !m->frontier)
 		goto fail;

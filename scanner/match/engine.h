@@ -32,9 +32,17 @@ typedef struct sn_match_options {
 	int no_vector;       /* find candidate starts by trigger bytes, not
 				with the SSSE3 filter, even where the CPU has
 				it (tests compare the two) */
+	sn_fp_memo *memo;    /* the thread's fingerprint memo, shared by its
+				matchers of the same rules and key (it
+				outlives them), or NULL: a memo of its own */
 } sn_match_options;
 
-#define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1, 0 }
+#define SN_MATCH_OPTIONS_INIT { NULL, 0, 0, -1, 0, NULL }
+
+/* A fingerprint memo as a matcher makes for itself, for a thread to share
+ * among its matchers (sn_match_options.memo); freed with sn_fp_memo_free
+ * after them.  NULL when out of memory. */
+sn_fp_memo *sn_matcher_memo_new(void);
 
 int sn_matcher_new(sn_matcher **out, const sn_ruleset *rs, const sn_match_options *o);
 void sn_matcher_free(sn_matcher *m);

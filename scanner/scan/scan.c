@@ -78,6 +78,7 @@ typedef struct worker {
 	/* Segments of a long unit (see seg_set) that this worker matches
 	 * while its own matcher holds the unit's layout. Made when needed. */
 	sn_matcher *jm;
+	sn_fp_memo *memo; /* shared by all of the worker's matchers */
 	int helper;     /* a pool helper (its matcher is only used per job) */
 	sn_match_options mo;
 	const sn_ruleset *rs;
@@ -1384,6 +1385,9 @@ static int worker_init(const sn_scan_options *o, worker *w)
 	mo.key = o->key;
 	mo.reveal = o->reveal;
 	mo.slow_path = o->slow_path;
+	mo.memo = w->memo = sn_matcher_memo_new();
+	if (!w->memo)
+		return sn_error_set(SN_ENOMEM, "out of memory");
 	w->mo = mo;
 	w->rs = o->rules;
 	sn_matcher_overlap(o->rules, &to.before, &to.after);
@@ -1402,6 +1406,7 @@ static void worker_clear(worker *w)
 	for (size_t i = 0; i < SN_CHAIN_MAX; i++)
 		sn_matcher_free(w->tm[i]);
 	sn_matcher_free(w->jm);
+	sn_fp_memo_free(w->memo); /* after the matchers that share it */
 	sn_text_free(w->t);
 	sn_sniffer_free(w->sn);
 	free(w->head);

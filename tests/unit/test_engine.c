@@ -34,6 +34,7 @@ typedef struct hit {
 	char masked[SN_MASK_MAX];
 	char field[32];
 	int64_t row;
+	uint8_t fp[32];
 } hit;
 
 typedef struct hits {
@@ -77,6 +78,7 @@ static int on_hit(const sn_finding *f, void *payload)
 	snprintf(x->masked, sizeof x->masked, "%s", f->masked);
 	snprintf(x->field, sizeof x->field, "%s", f->field ? f->field : "");
 	x->row = f->row;
+	memcpy(x->fp, f->fingerprint, sizeof x->fp);
 	return 0;
 }
 
@@ -1197,6 +1199,65 @@ static void test_prefix_overflow(void **state)
 	remove_user_rules(dir);
 }
 
+/* Scan text on matcher m (already made) into out. */
+static void scan_on(sn_matcher *m, const char *text, hits *out)
+{
+	sn_text_options to = SN_TEXT_OPTIONS_INIT;
+	sn_text *t = NULL;
+	sn_location loc = { "test", NULL, 0 };
+	assert_int_equal(sn_text_new(&t, &to), 0);
+	sn_matcher_begin_unit(m, &loc);
+	out->n = 0;
+	feed f = { m, out };
+	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, strlen(text), on_chunk, &f),
+			 0);
+	sn_text_free(t);
+}
+
+/*
+ * A thread's matchers share one fingerprint memo: whichever matcher stored a
+ * value, the others get the fingerprint a matcher of its own would give, for
+ * the same value under every rule, and the memo outlives them.
+ */
+static void test_shared_memo(void **state)
+{
+	(void)state;
+	sn_ruleset *rs = load(NULL);
+	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
+	sn_matcher *own = NULL, *a = NULL, *b = NULL;
+	mo.key = &key;
+	assert_int_equal(sn_matcher_new(&own, rs, &mo), 0);
+	mo.memo = sn_matcher_memo_new();
+	assert_non_null(mo.memo);
+	assert_int_equal(sn_matcher_new(&a, rs, &mo), 0);
+	assert_int_equal(sn_matcher_new(&b, rs, &mo), 0);
+	static const char *texts[] = {
+		"BSN 111222333, IBAN NL91ABNA0417164300, tel 06-12345678, jan@example.nl\n",
+		"jan@example.nl 111222333 postcode 1234 AB en 06 12345678\n",
+	};
+	static hits want, got;
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < 2; i++) {
+			scan_on(own, texts[i], &want);
+			assert_true(want.n >= 4);
+			scan_on((round + i) % 2 ? a : b, texts[i], &got);
+			assert_int_equal(got.n, want.n);
+			for (size_t k = 0; k < want.n; k++)
+				assert_memory_equal(got.v[k].fp, want.v[k].fp, 32);
+		}
+	}
+	sn_matcher_free(a);
+	/* b still uses the memo after a is gone */
+	scan_on(b, texts[0], &got);
+	scan_on(own, texts[0], &want);
+	assert_memory_equal(got.v[0].fp, want.v[0].fp, 32);
+	sn_matcher_free(b);
+	sn_fp_memo_free(mo.memo);
+	sn_matcher_free(own);
+	sn_ruleset_free(rs);
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1204,6 +1265,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_alternatives),
 		cmocka_unit_test(test_vector_groups),
 		cmocka_unit_test(test_prefix_overflow),
+		cmocka_unit_test(test_shared_memo),
 		cmocka_unit_test(test_table_column_cursor),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_headerless_columns),
