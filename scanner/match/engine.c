@@ -143,6 +143,8 @@ struct sn_matcher {
 	sn_table_cursor tcur;    /* the column count on the current line */
 	cand *c;
 	size_t nc, capc;
+	cand *ct;                /* room for sorting c */
+	size_t capt;
 	sn_buf norms;
 	char *tokscratch;
 	sn_token *tokens;
@@ -179,6 +181,7 @@ void sn_matcher_free(sn_matcher *m)
 	free(m->frontier);
 	free(m->palts);
 	free(m->c);
+	free(m->ct);
 	sn_buf_free(&m->norms);
 	sn_buf_free(&m->tb.text);
 	free(m->tb.rows);
@@ -997,13 +1000,76 @@ static int beats(const sn_matcher *m, const cand *x, const cand *y)
 	return x->rule < y->rule;
 }
 
+/* a[i, j) and a[j, k), each in order, into out[i, k) */
+static void merge_runs(const cand *a, size_t i, size_t j, size_t k, cand *out)
+{
+	size_t x = i, y = j, o = i;
+	while (x < j && y < k)
+		out[o++] = by_start(&a[y], &a[x]) < 0 ? a[y++] : a[x++];
+	while (x < j)
+		out[o++] = a[x++];
+	while (y < k)
+		out[o++] = a[y++];
+}
+
+/* The end of the ordered run of a[0, n) that starts at i. */
+static size_t run_end(const cand *a, size_t i, size_t n)
+{
+	size_t j = i + 1;
+	while (j < n && by_start(&a[j - 1], &a[j]) <= 0)
+		j++;
+	return j;
+}
+
+/*
+ * The candidates in start order.  They arrive in a few ordered runs -- the
+ * first-byte pass gives its rules' candidates by position, each other rule
+ * its own -- so merging neighbouring runs until one is left beats sorting
+ * them from scratch.  Without room to merge into, qsort.
+ */
+static void sort_cands(sn_matcher *m)
+{
+	size_t n = m->nc;
+	if (run_end(m->c, 0, n) == n)
+		return;
+	if (m->capt < m->capc) {
+		cand *t = realloc(m->ct, m->capc * sizeof *t);
+		if (!t) {
+			qsort(m->c, n, sizeof *m->c, by_start);
+			return;
+		}
+		m->ct = t;
+		m->capt = m->capc;
+	}
+	cand *a = m->c, *b = m->ct;
+	for (;;) {
+		size_t i = 0, runs = 0;
+		while (i < n) {
+			size_t j = run_end(a, i, n), k = j < n ? run_end(a, j, n) : n;
+			merge_runs(a, i, j, k, b);
+			runs++;
+			i = k;
+		}
+		cand *t = a;
+		a = b;
+		b = t;
+		if (runs == 1)
+			break;
+	}
+	if (a != m->c) {
+		/* the sorted array becomes c; both hold capc candidates */
+		m->ct = m->c;
+		m->c = a;
+	}
+}
+
 /* Resolve clusters of overlapping candidates in place; the kept ones stay
  * in start order with rule = UINT32_MAX marking the dropped. */
 static void resolve(sn_matcher *m)
 {
 	if (m->nc == 0)
 		return; /* m->c may still be NULL */
-	qsort(m->c, m->nc, sizeof *m->c, by_start);
+	sort_cands(m);
 	size_t i = 0;
 	while (i < m->nc) {
 		size_t j = i + 1, end = m->c[i].end;
