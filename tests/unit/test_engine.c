@@ -769,6 +769,22 @@ static size_t compare_rule_paths(const sn_ruleset *rs, long only, const char *te
 	return fast->n;
 }
 
+/* A wrong declaration is followed, which is how `speurneus rules test`
+ * exposes it: on `t`, rule `only` (-1: all rules) finds slow_n matches on the
+ * slow path and fast_n on the fast path, the first at `first`.  Returns the
+ * fast path's findings. */
+static const hits *expect_fast_misses(const sn_ruleset *rs, long only, const char *t,
+				      size_t slow_n, size_t fast_n, uint64_t first)
+{
+	static hits fast, slow;
+	scan_rule(rs, only, t, strlen(t), 0, 0, &fast);
+	scan_rule(rs, only, t, strlen(t), 1, 0, &slow);
+	assert_int_equal(slow.n, slow_n);
+	assert_int_equal(fast.n, fast_n);
+	assert_int_equal(fast.v[0].offset, first);
+	return &fast;
+}
+
 static long rule_index(const sn_ruleset *rs, const char *id)
 {
 	for (size_t i = 0; i < rs->n; i++) {
@@ -972,16 +988,8 @@ static void test_user_walk_back(void **state)
 		for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
 			compare_all_chunks(rs, rule_index(rs, ids[i]), text, n, what);
 	}
-	/* a wrong declaration (digits are in the matches, not in `back`) is
-	 * followed: the fast path then misses what the slow path finds, which
-	 * is how `speurneus rules test` exposes it */
-	static hits fast, slow;
-	long wrong = rule_index(rs, "test.wrong");
-	scan_rule(rs, wrong, " ab1c! abc! ", 12, 0, 0, &fast);
-	scan_rule(rs, wrong, " ab1c! abc! ", 12, 1, 0, &slow);
-	assert_int_equal(slow.n, 2);
-	assert_int_equal(fast.n, 1);
-	assert_int_equal(fast.v[0].offset, 7);
+	/* a wrong declaration: digits are in the matches, not in `back` */
+	expect_fast_misses(rs, rule_index(rs, "test.wrong"), " ab1c! abc! ", 2, 1, 7);
 	free(text);
 	sn_ruleset_free(rs);
 	remove_user_rules(dir);
@@ -1061,15 +1069,9 @@ static void test_prefix_alternatives(void **state)
 	/* at the end of the text, a prefix longer than what is left */
 	assert_int_equal(compare_all_chunks(rs, alt, " 12-CD", 6, "end"), 1);
 	assert_int_equal(compare_all_chunks(rs, alt, "x", 1, "one byte"), 1);
-	static hits fast, slow;
-	const char *t = " AB123 12-CD 1-CD x AB12 ";
-	long missing = rule_index(rs, "test.missing");
-	scan_rule(rs, missing, t, strlen(t), 0, 0, &fast);
-	scan_rule(rs, missing, t, strlen(t), 1, 0, &slow);
-	assert_int_equal(slow.n, 3);
-	assert_int_equal(fast.n, 2);
-	assert_int_equal(fast.v[0].offset, 1);
-	assert_int_equal(fast.v[1].offset, 18);
+	const hits *fast = expect_fast_misses(rs, rule_index(rs, "test.missing"),
+					      " AB123 12-CD 1-CD x AB12 ", 3, 2, 1);
+	assert_int_equal(fast->v[1].offset, 18);
 	free(text);
 	sn_ruleset_free(rs);
 	remove_user_rules(dir);
@@ -1176,7 +1178,7 @@ static void test_prefix_overflow(void **state)
 				    "I0a ", "I6g ", "A8a ", "A0b ", "x", " ", "\n", "I", "H", "0", "a" };
 	char *text = malloc(8000);
 	assert_non_null(text);
-	static hits fast, slow;
+	static hits fast;
 	size_t found = 0;
 	for (int round = 0; round < 20; round++) {
 		size_t len = random_text(text, 50 + next_rand() % 6000, op, sizeof op / sizeof op[0]);
@@ -1186,14 +1188,8 @@ static void test_prefix_overflow(void **state)
 		found += fast.n;
 	}
 	assert_true(found > 500);
-	const char *t = " I0b A3d I0a H7h ";
-	for (int twice = 0; twice < 2; twice++) { /* vector and portable */
-		scan(rs, t, strlen(t), 0, 0, &fast);
-		scan(rs, t, strlen(t), 1, 0, &slow);
-		assert_int_equal(slow.n, 4);
-		assert_int_equal(fast.n, 3);
-		assert_int_equal(fast.v[0].offset, 5);
-	}
+	for (int twice = 0; twice < 2; twice++) /* vector and portable */
+		expect_fast_misses(rs, -1, " I0b A3d I0a H7h ", 4, 3, 5);
 	free(text);
 	sn_ruleset_free(rs);
 	remove_user_rules(dir);
