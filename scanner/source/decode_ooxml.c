@@ -1035,6 +1035,9 @@ static const char *sst_get(const sst *s, uint64_t i, size_t *len)
 	if (i >= s->n)
 		return NULL;
 	size_t end = i + 1 < s->n ? s->off[i + 1] : s->text.len;
+	/* each string ends with its NUL, inside the text */
+	if (end <= s->off[i] || end > s->text.len)
+		return NULL;
 	*len = end - s->off[i] - 1;
 	return s->text.p + s->off[i];
 }
@@ -1057,6 +1060,7 @@ static int sst_part(pkg *p, const char *name)
 			start = s->text.len;
 			if (in_si)
 				continue;
+			/* <si/>: an empty string item */
 		} else if (type == XML_READER_TYPE_ELEMENT && strcmp(ln, "rPh") == 0) {
 			if (xmlTextReaderIsEmptyElement(x.r) != 1)
 				xpart_skip(&x);
@@ -1067,8 +1071,8 @@ static int sst_part(pkg *p, const char *name)
 			if (in_si && v && parent && strcmp(parent, "t") == 0)
 				sn_buf_puts(&s->text, (const char *)v);
 			continue;
-		} else if (!(type == XML_READER_TYPE_END_ELEMENT && strcmp(ln, "si") == 0)) {
-			continue;
+		} else if (!(type == XML_READER_TYPE_END_ELEMENT && strcmp(ln, "si") == 0) || !in_si) {
+			continue; /* an end without its start ends no item */
 		}
 		/* the end of a string item */
 		in_si = 0;
