@@ -276,9 +276,9 @@ static void build_lead(sn_matcher *m)
 			first[b] = (uint8_t)((m->first_mask[b] >> bit) & 1);
 		for (size_t i = 0; i < r->nprefix && i < SN_LEAD; i++) {
 			for (int b = 0; b < 256; b++) {
-				if (!r->prefix[i][b])
+				if (!r->prefix_alts[i][b])
 					m->lead[i][b] &= ~(1ull << bit);
-				if (i == 0 && !r->prefix[0][b])
+				if (i == 0 && !r->prefix_alts[0][b])
 					first[b] = 0;
 			}
 		}
@@ -287,10 +287,10 @@ static void build_lead(sn_matcher *m)
 		const uint8_t *best = first;
 		unsigned at = 0, cost = class_cost(first);
 		for (size_t i = 1; i < r->nprefix && i < SN_LEAD; i++) {
-			unsigned k = class_cost(r->prefix[i]);
+			unsigned k = class_cost(r->prefix_alts[i]);
 			if (k < cost) {
 				cost = k;
-				best = r->prefix[i];
+				best = r->prefix_alts[i]; /* nonzero: in the class */
 				at = (unsigned)i;
 			}
 		}

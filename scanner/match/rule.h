@@ -126,11 +126,11 @@ typedef struct sn_rule {
 	int has_boundary;
 	uint8_t (*prefix_cls)[256]; /* prefix_src compiled: prefix_cls[k][b] = byte b
 				    is in class k (bytes >= 0x80 always are) */
-	uint8_t (*prefix)[256];  /* prefix[i][b]: byte b may be byte i of a match --
-				    the union of the alternatives' classes i */
 	size_t nprefix;          /* positions every alternative has a class for */
 	uint8_t (*prefix_alts)[256]; /* prefix_alts[i][b]: bit a set when alternative a
-				     allows byte b at i (or is shorter than i + 1) */
+				     allows byte b at i (or is shorter than i + 1);
+				     for i < nprefix, nonzero: byte b may be byte i
+				     of a match (the union of the classes i) */
 	size_t prefix_span;      /* positions in prefix_alts: the longest alternative */
 	char anchor_desc[64];    /* human description for `rules list` */
 	int has_back;            /* anchor_back given: back[] and back_except[] hold */

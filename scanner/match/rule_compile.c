@@ -279,11 +279,12 @@ static int compile_class(const sn_rule *r, const char *src, const char *what, un
 
 /*
  * The declared prefix: each class as a byte table (bytes other than ASCII
- * are parts of characters and always allowed), and per leading position
- * that every alternative has, the union of their classes there -- what
- * any match may start with, for the matcher's per-byte tables; and per
- * position of the longest alternative, the alternatives each byte allows
- * there, so that the matcher checks all of them in one pass.  Returns
+ * are parts of characters and always allowed), and per position of the
+ * longest alternative, the alternatives each byte allows there, so that the
+ * matcher checks all of them in one pass.  Over the first nprefix positions,
+ * which every alternative has, a byte is allowed by the union of their
+ * classes when any bit is set: what any match may start with, for the
+ * matcher's per-byte tables.  Returns
  * 0, 1 after reporting a bad class, or SN_ENOMEM.
  */
 static int compile_prefix(sn_rule *r, uint32_t opts, sn_diag_cb cb, void *payload)
@@ -301,22 +302,15 @@ static int compile_prefix(sn_rule *r, uint32_t opts, sn_diag_cb cb, void *payloa
 	}
 	if (bad)
 		return 1;
-	for (size_t a = 0; a < r->nprefix_alt; a++)
-		if (r->prefix_alt[a] < n)
-			n = r->prefix_alt[a];
-	r->prefix = calloc(n, sizeof *r->prefix);
-	if (!r->prefix)
-		return sn_error_set(SN_ENOMEM, "out of memory");
-	r->nprefix = n;
-	for (size_t a = 0, k = 0; a < r->nprefix_alt; k += r->prefix_alt[a++])
-		for (size_t i = 0; i < n; i++)
-			for (int b = 0; b < 256; b++)
-				r->prefix[i][b] |= r->prefix_cls[k + i][b];
 	_Static_assert(SN_PREFIX_ALTS <= 8, "prefix_alts holds a bit per alternative");
 	size_t span = 0;
-	for (size_t a = 0; a < r->nprefix_alt; a++)
+	for (size_t a = 0; a < r->nprefix_alt; a++) {
+		if (r->prefix_alt[a] < n)
+			n = r->prefix_alt[a];
 		if (r->prefix_alt[a] > span)
 			span = r->prefix_alt[a];
+	}
+	r->nprefix = n;
 	r->prefix_alts = calloc(span ? span : 1, sizeof *r->prefix_alts);
 	if (!r->prefix_alts)
 		return sn_error_set(SN_ENOMEM, "out of memory");

@@ -355,7 +355,6 @@ void sn_rule_clear(sn_rule *r)
 		free(r->prefix_src[i]);
 	free(r->prefix_src);
 	free(r->prefix_cls);
-	free(r->prefix);
 	free(r->prefix_alts);
 	for (size_t i = 0; i < r->nplaceholders; i++)
 		free(r->placeholders[i]);
