@@ -12,27 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "speurneus/error.h"
 
-/* Eight bytes at a time (a token is a handful of bytes: its hash is
- * mostly one multiplication, not one per byte). */
 uint32_t sn_token_hash(const char *p, size_t n)
 {
-	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, w;
-	size_t k = 0;
-	for (; k + 8 <= n; k += 8) {
-		memcpy(&w, p + k, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 31;
-	}
-	if (k < n) {
-		w = 0;
-		memcpy(&w, p + k, n - k);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-		h ^= h >> 31;
-	}
-	h *= 0x94D049BB133111EBull;
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(sn_hash_bytes((uint64_t)n * 0x9E3779B97F4A7C15ull, p, n) >> 32);
 }
 
 /* Per byte: 0 when it is not part of a word, else the byte lower-cased

@@ -9,6 +9,7 @@
  * Error messages name the file but never quote its contents.
  */
 #include "speurneus/key.h"
+#include "common/hash.h"
 #include "speurneus/error.h"
 #include "speurneus/types.h"
 
@@ -160,27 +161,13 @@ static int memo_keeps(size_t n, unsigned tag)
 	return n > 0 && n <= SN_FP_MEMO_VALUE && tag <= UINT16_MAX;
 }
 
-/* Slot of (tag, value): a word-at-a-time multiply-xorshift mix.  Anyone who
- * can choose the values can make them share slots, which costs only the
- * misses; a hit still compares the whole value. */
+/* Slot of (tag, value).  Anyone who can choose the values can make them
+ * share slots, which costs only the misses; a hit still compares the whole
+ * value. */
 static inline size_t memo_index(const sn_fp_memo *m, unsigned tag, const char *v, size_t n)
 {
-	const uint64_t k = 0x9E3779B97F4A7C15ull;
-	uint64_t h = ((uint64_t)tag << 8 | n) * k;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, v + i, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-	}
-	if (i < n) {
-		uint64_t w = 0;
-		memcpy(&w, v + i, n - i);
-		h = (h ^ w) * k;
-	}
-	h ^= h >> 32;
-	return (size_t)h & m->mask;
+	uint64_t seed = ((uint64_t)tag << 8 | n) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(sn_hash_bytes(seed, v, n) >> 32) & m->mask;
 }
 
 size_t sn_fp_memo_slot(const sn_fp_memo *m, unsigned tag, const char *value, size_t n)
