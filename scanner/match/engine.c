@@ -637,24 +637,22 @@ static void first_rules_at(sn_matcher *m, const sn_chunk *c, size_t p, size_t *p
 		if (!hits)
 			return;
 	}
+	/* the alternatives still possible at p, of the rules in hits */
+	uint64_t alive = ~0ull;
 	if (m->palts) {
-		uint64_t alive = 0;
+		alive = 0;
 		for (uint64_t h = hits; h; h &= h - 1)
 			alive |= m->altmask[__builtin_ctzll(h)];
 		size_t n = m->pspan < c->len - p ? m->pspan : c->len - p;
 		for (size_t i = 0; i < n && alive; i++)
 			alive &= m->palts[i][d[p + i]];
-		for (uint64_t h = hits; h; h &= h - 1) {
-			unsigned b = (unsigned)__builtin_ctzll(h);
-			if (!(alive & m->altmask[b]))
-				hits &= ~(1ull << b);
-		}
 	}
 	while (hits) {
 		unsigned b = (unsigned)__builtin_ctzll(hits);
 		hits &= hits - 1;
 		const sn_rule *r = &m->rs->rules[m->first_rules[b]];
-		if (p < pos[b] || ((m->prefix_more >> b & 1) && !prefix_ok(r, c, p)))
+		if (p < pos[b] || !(alive & m->altmask[b]) ||
+		    ((m->prefix_more >> b & 1) && !prefix_ok(r, c, p)))
 			continue;
 		try_at(m, m->first_rules[b], c, p, &pos[b]);
 		if (pos[b] >= c->emit_to)
