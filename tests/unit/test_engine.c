@@ -93,20 +93,36 @@ static int on_chunk(const sn_chunk *c, void *payload)
 	return sn_matcher_scan(f->m, c, on_hit, f->h);
 }
 
-/* Scan `text` with rule `only` of the set (-1: all rules); chunk == 0 keeps
- * the default chunk size. */
 /* Fast-path scans alternate between the vector filter and the portable
  * skip to trigger bytes, so both are compared with the slow path. */
 static int portable_skip;
 
+/* Scan text[0, n) as one unit on matcher m (made for the rules rs) into
+ * out; chunk == 0 keeps the default chunk size. */
+static void scan_on(sn_matcher *m, const sn_ruleset *rs, const char *text, size_t n,
+		    size_t chunk, hits *out)
+{
+	sn_text_options to = SN_TEXT_OPTIONS_INIT;
+	sn_text *t = NULL;
+	sn_location loc = { "test", NULL, 0 };
+	sn_matcher_overlap(rs, &to.before, &to.after);
+	if (chunk)
+		to.chunk = chunk;
+	assert_int_equal(sn_text_new(&t, &to), 0);
+	sn_matcher_begin_unit(m, &loc);
+	out->n = 0;
+	feed f = { m, out };
+	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, n, on_chunk, &f), 0);
+	sn_text_free(t);
+}
+
+/* Scan `text` with rule `only` of the set (-1: all rules) on a matcher of
+ * its own. */
 static void scan_rule(const sn_ruleset *rs, long only, const char *text, size_t n, int slow,
 		      size_t chunk, hits *out)
 {
 	sn_match_options mo = SN_MATCH_OPTIONS_INIT;
-	sn_text_options to = SN_TEXT_OPTIONS_INIT;
 	sn_matcher *m = NULL;
-	sn_text *t = NULL;
-	sn_location loc = { "test", NULL, 0 };
 	mo.key = &key;
 	mo.reveal = 1;
 	mo.slow_path = slow;
@@ -114,16 +130,8 @@ static void scan_rule(const sn_ruleset *rs, long only, const char *text, size_t 
 	mo.no_vector = portable_skip;
 	if (!slow)
 		portable_skip = !portable_skip;
-	sn_matcher_overlap(rs, &to.before, &to.after);
-	if (chunk)
-		to.chunk = chunk;
 	assert_int_equal(sn_matcher_new(&m, rs, &mo), 0);
-	assert_int_equal(sn_text_new(&t, &to), 0);
-	sn_matcher_begin_unit(m, &loc);
-	out->n = 0;
-	feed f = { m, out };
-	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, n, on_chunk, &f), 0);
-	sn_text_free(t);
+	scan_on(m, rs, text, n, chunk, out);
 	sn_matcher_free(m);
 }
 
@@ -1195,21 +1203,6 @@ static void test_prefix_overflow(void **state)
 	remove_user_rules(dir);
 }
 
-/* Scan text on matcher m (already made) into out. */
-static void scan_on(sn_matcher *m, const char *text, hits *out)
-{
-	sn_text_options to = SN_TEXT_OPTIONS_INIT;
-	sn_text *t = NULL;
-	sn_location loc = { "test", NULL, 0 };
-	assert_int_equal(sn_text_new(&t, &to), 0);
-	sn_matcher_begin_unit(m, &loc);
-	out->n = 0;
-	feed f = { m, out };
-	assert_int_equal(sn_text_stream_buffer(t, (const uint8_t *)text, strlen(text), on_chunk, &f),
-			 0);
-	sn_text_free(t);
-}
-
 /*
  * A thread's matchers share one fingerprint memo: whichever matcher stored a
  * value, the others get the fingerprint a matcher of its own would give, for
@@ -1234,9 +1227,9 @@ static void test_shared_memo(void **state)
 	static hits want, got;
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < 2; i++) {
-			scan_on(own, texts[i], &want);
+			scan_on(own, rs, texts[i], strlen(texts[i]), 0, &want);
 			assert_true(want.n >= 4);
-			scan_on((round + i) % 2 ? a : b, texts[i], &got);
+			scan_on((round + i) % 2 ? a : b, rs, texts[i], strlen(texts[i]), 0, &got);
 			assert_int_equal(got.n, want.n);
 			for (size_t k = 0; k < want.n; k++)
 				assert_memory_equal(got.v[k].fp, want.v[k].fp, 32);
@@ -1244,8 +1237,8 @@ static void test_shared_memo(void **state)
 	}
 	sn_matcher_free(a);
 	/* b still uses the memo after a is gone */
-	scan_on(b, texts[0], &got);
-	scan_on(own, texts[0], &want);
+	scan_on(b, rs, texts[0], strlen(texts[0]), 0, &got);
+	scan_on(own, rs, texts[0], strlen(texts[0]), 0, &want);
 	assert_memory_equal(got.v[0].fp, want.v[0].fp, 32);
 	sn_matcher_free(b);
 	sn_fp_memo_free(mo.memo);
